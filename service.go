@@ -273,3 +273,39 @@ type Searcher interface {
 	// Similar returns resolved tickets whose question is most like text.
 	Similar(ctx context.Context, text string, scope Scope, excludeTicket int64, limit int) ([]SimilarTicket, error)
 }
+
+// IndexDoc is what the search index holds of one message, with the ticket
+// fields that search filters and facets on. Storage produces them, the
+// indexer in storage/search consumes them.
+type IndexDoc struct {
+	MessageID  int64
+	TicketID   int64
+	Number     string
+	ChannelID  int64
+	Platform   Platform
+	Kind       Kind
+	ExternalID string
+	Direction  Direction
+	Department string
+	Status     Status
+	Priority   Priority
+	Tags       []string
+	Author     string
+	Subject    string
+	Text       string
+	CreatedAt  time.Time
+}
+
+// IndexSource is what the indexer reads from the store: the events log, and
+// the current documents of tickets that events name.
+type IndexSource interface {
+	EventService
+	// IndexDocs returns the current documents of every non-deleted message
+	// (in, out; not notes) of the given tickets. A ticket that no longer
+	// exists or was merged away yields no documents.
+	IndexDocs(ctx context.Context, ticketIDs []int64) ([]IndexDoc, error)
+	// ScanIndexDocs returns the documents of up to limit tickets with ID >
+	// afterTicket, in ticket order, and the last ticket ID it covered (0
+	// when done). A rebuild walks the store with it.
+	ScanIndexDocs(ctx context.Context, afterTicket int64, limit int) ([]IndexDoc, int64, error)
+}
