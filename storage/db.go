@@ -1,0 +1,156 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/anliegen/anliegen"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// FileName is the database file inside the data directory.
+const FileName = "anliegen.db"
+
+// checkpointEvery is how often the WAL is folded back into the database
+// file. SQLite's automatic checkpoint runs only on commit and can starve
+// while readers are busy; a periodic passive one keeps the WAL small.
+const checkpointEvery = 30 * time.Second
+
+// DB is the ticket store. It is safe for concurrent use.
+type DB struct {
+	w      *sql.DB // one connection: SQLite allows one writer at a time
+	r      *sql.DB // reader pool
+	path   string
+	logger *slog.Logger
+	// now is the clock; tests replace it.
+	now func() time.Time
+
+	routerMu       sync.Mutex
+	router         *routerCache
+	stopCheckpoint context.CancelFunc
+	checkpointDone chan struct{}
+
+	// failAfter, when set by a test, makes ingest fail after that many
+	// stored messages, to prove the transaction leaves nothing behind.
+	failAfter func(stored int) error
+}
+
+// pragmas are applied to every pooled connection. busy_timeout comes first
+// so that the following pragmas already wait for a busy file instead of
+// failing (and the driver runs it first whatever the order).
+const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32000)&_pragma=temp_store(MEMORY)"
+
+// Open opens (creating if needed) dir/anliegen.db and applies pending
+// migrations. Close releases it.
+func Open(ctx context.Context, dir string, logger *slog.Logger) (*DB, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	if strings.ContainsAny(path, "?#") {
+		return nil, anliegen.Invalid("data", "the data directory path must not contain ? or #")
+	}
+	db := &DB{path: path, logger: logger, now: time.Now, router: &routerCache{}}
+	var err error
+	// _txlock=immediate makes every transaction take the write lock at
+	// BEGIN: a deferred one that reads first and then writes could fail
+	// with SQLITE_BUSY when another process wrote in between, and
+	// busy_timeout cannot help with that upgrade.
+	db.w, err = sql.Open("sqlite", path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open writer: %w", err)
+	}
+	db.w.SetMaxOpenConns(1)
+	db.w.SetMaxIdleConns(1)
+	db.w.SetConnMaxLifetime(0)
+	if err := db.migrate(ctx, -1); err != nil {
+		db.w.Close()
+		return nil, err
+	}
+	db.r, err = sql.Open("sqlite", path+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		db.w.Close()
+		return nil, fmt.Errorf("open readers: %w", err)
+	}
+	db.r.SetMaxOpenConns(8)
+	db.r.SetMaxIdleConns(8)
+	if err := db.r.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open readers: %w", err)
+	}
+	cctx, cancel := context.WithCancel(context.Background())
+	db.stopCheckpoint = cancel
+	db.checkpointDone = make(chan struct{})
+	go db.checkpointLoop(cctx)
+	return db, nil
+}
+
+// Close stops the checkpoint goroutine and closes all connections.
+func (db *DB) Close() error {
+	if db.stopCheckpoint != nil {
+		db.stopCheckpoint()
+		<-db.checkpointDone
+		db.stopCheckpoint = nil
+	}
+	var errs []error
+	if db.r != nil {
+		errs = append(errs, db.r.Close())
+	}
+	// A final checkpoint truncates the WAL so the file is whole on its own.
+	if _, err := db.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		db.logger.Warn("final checkpoint", "err", err)
+	}
+	errs = append(errs, db.w.Close())
+	return errors.Join(errs...)
+}
+
+// Path returns the database file's path.
+func (db *DB) Path() string { return db.path }
+
+func (db *DB) checkpointLoop(ctx context.Context) {
+	defer close(db.checkpointDone)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := db.w.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil && ctx.Err() == nil {
+				db.logger.Warn("wal checkpoint", "err", err)
+			}
+		}
+	}
+}
+
+// write runs fn in one BEGIN IMMEDIATE transaction on the writer
+// connection and commits when fn returns nil.
+func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// read returns the reader pool. Readers see the last committed state
+// (WAL snapshot isolation) and never block the writer.
+func (db *DB) read() *sql.DB { return db.r }
