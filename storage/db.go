@@ -32,6 +32,9 @@ type DB struct {
 	logger *slog.Logger
 	// now is the clock; tests replace it.
 	now func() time.Time
+	// argon is the password hashing cost; zero means defaultArgon. Tests
+	// lower it (user_password.go).
+	argon argonParams
 
 	routerMu       sync.Mutex
 	router         *routerCache
