@@ -61,6 +61,10 @@ type TicketFilter struct {
 	// Cursor continues a previous page; it stays valid under inserts.
 	Cursor string
 	Limit  int // 1..100, default 50
+	// ViewerID is the user the list is for; when not 0 each Ticket's
+	// Unread says whether that user has unread citizen messages in it. It
+	// does not filter.
+	ViewerID int64
 }
 
 // TicketPage is one page of tickets; Next is "" on the last page.

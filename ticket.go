@@ -32,6 +32,9 @@ type Ticket struct {
 	Version int64 `json:"version"`
 	// MergedInto is the ticket this one was merged into, 0 if none.
 	MergedInto int64 `json:"merged_into,omitempty"`
+	// Unread is set in lists for TicketFilter.ViewerID: the ticket has a
+	// citizen message the viewer has not marked read (see ReadMarker).
+	Unread bool `json:"unread,omitempty"`
 }
 
 // Message is one message in a ticket: inbound from a citizen, an outbound
