@@ -114,6 +114,7 @@ type IngestResult struct {
 	Created   int // new messages stored
 	Updated   int // edits and deletes applied
 	Unchanged int // duplicates absorbed
+	Skipped   int // invalid items left out (logged), see Item.Validate
 	Tickets   int // new tickets started
 	LastEvent int64
 }

@@ -38,6 +38,7 @@ type DB struct {
 
 	routerMu       sync.Mutex
 	router         *routerCache
+	sanitizer      *sanitizer
 	stopCheckpoint context.CancelFunc
 	checkpointDone chan struct{}
 
@@ -64,7 +65,7 @@ func Open(ctx context.Context, dir string, logger *slog.Logger) (*DB, error) {
 	if strings.ContainsAny(path, "?#") {
 		return nil, anliegen.Invalid("data", "the data directory path must not contain ? or #")
 	}
-	db := &DB{path: path, logger: logger, now: time.Now, router: &routerCache{}}
+	db := &DB{path: path, logger: logger, now: time.Now, router: &routerCache{}, sanitizer: newSanitizer()}
 	var err error
 	// _txlock=immediate makes every transaction take the write lock at
 	// BEGIN: a deferred one that reads first and then writes could fail
@@ -146,6 +147,11 @@ func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
+		// A cancelled context closes the transaction under fn, which then
+		// fails with "statement is closed": name the real cause.
+		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+			err = fmt.Errorf("%w: %w", cerr, err)
+		}
 		return err
 	}
 	if err := tx.Commit(); err != nil {

@@ -39,7 +39,7 @@ func TestMigrateFromEveryVersion(t *testing.T) {
 		t.Run(fmt.Sprintf("from_%04d", from), func(t *testing.T) {
 			dir := t.TempDir()
 			ctx := context.Background()
-			old := &DB{path: filepath.Join(dir, FileName), logger: slog.New(slog.DiscardHandler), now: time.Now}
+			old := &DB{path: filepath.Join(dir, FileName), logger: slog.New(slog.DiscardHandler), now: time.Now, router: &routerCache{}, sanitizer: newSanitizer()}
 			old.w, err = sql.Open("sqlite", old.path+"?"+pragmas+"&_txlock=immediate")
 			if err != nil {
 				t.Fatal(err)

@@ -1,0 +1,352 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/anliegen/anliegen"
+)
+
+var _ anliegen.Ingester = (*DB)(nil)
+
+// Lengths of the derived ticket fields.
+const (
+	previewRunes = 200
+	subjectRunes = 80
+)
+
+// Ingest stores what a connector fetched from channel channelID: new
+// messages, edits and deletes, contacts, tickets, routing, events, and the
+// new cursor, all in one transaction (invariant 1). An invalid item is
+// logged and left out (counted in Skipped), never fatal. It returns
+// ENotFound for an unknown channel; on any other error nothing is stored
+// and the cursor stays where it was.
+func (db *DB) Ingest(ctx context.Context, channelID int64, items []anliegen.Item, cursor string) (anliegen.IngestResult, error) {
+	var res anliegen.IngestResult
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		in, err := db.newIngestTx(ctx, tx, channelID)
+		if err != nil {
+			return err
+		}
+		for i := range items {
+			if err := in.item(&items[i]); err != nil {
+				return fmt.Errorf("item %q: %w", items[i].ExternalID, err)
+			}
+		}
+		if err := in.finish(cursor); err != nil {
+			return err
+		}
+		res = in.res
+		return nil
+	})
+	if err != nil {
+		return anliegen.IngestResult{}, fmt.Errorf("ingest channel %d: %w", channelID, err)
+	}
+	return res, nil
+}
+
+// ingestTx is the state of one Ingest transaction.
+type ingestTx struct {
+	db       *DB
+	st       *txStmts
+	now      time.Time
+	channel  int64
+	platform anliegen.Platform
+	router   *anliegen.Router
+	numbers  *ticketNumbers
+	contacts map[string]int64 // author external id → contact, for this batch
+	stored   int
+	res      anliegen.IngestResult
+}
+
+func (db *DB) newIngestTx(ctx context.Context, tx *sql.Tx, channelID int64) (*ingestTx, error) {
+	in := &ingestTx{db: db, st: newTxStmts(ctx, tx), now: db.now(), channel: channelID,
+		contacts: make(map[string]int64)}
+	var platform string
+	err := in.st.scan(`SELECT platform FROM channels WHERE id = ?`, []any{channelID}, &platform)
+	if err != nil {
+		return nil, dbError(err, "channel")
+	}
+	in.platform = anliegen.Platform(platform)
+	in.numbers = newTicketNumbers(in.st, in.now)
+	return in, nil
+}
+
+// finish saves the cursor, the channel's item counter and the ticket
+// number sequence.
+func (in *ingestTx) finish(cursor string) error {
+	if _, err := in.st.exec(`UPDATE channels SET cursor = ?, items_total = items_total + ? WHERE id = ?`,
+		cursor, in.res.Created, in.channel); err != nil {
+		return fmt.Errorf("save cursor: %w", err)
+	}
+	return in.numbers.save()
+}
+
+// storedMessage is what dedup needs of a message already stored.
+type storedMessage struct {
+	id, ticketID int64
+	text, html   string
+	editedAt     sql.NullInt64
+	deleted      bool
+	department   string
+}
+
+func (in *ingestTx) item(it *anliegen.Item) error {
+	if err := it.Validate(); err != nil {
+		in.res.Skipped++
+		in.db.logger.Warn("ingest: skipped invalid item", "channel_id", in.channel,
+			"external_id", truncateUTF8(it.ExternalID, 200), "err", err)
+		return nil
+	}
+	m := in.clean(it)
+	var old storedMessage
+	err := in.st.scan(`SELECT m.id, m.ticket_id, m.text, m.html, m.edited_at, m.deleted, t.department
+		FROM messages m JOIN tickets t ON t.id = m.ticket_id
+		WHERE m.channel_id = ? AND m.external_id = ?`, []any{in.channel, m.ExternalID},
+		&old.id, &old.ticketID, &old.text, &old.html, &old.editedAt, &old.deleted, &old.department)
+	switch {
+	case err == nil:
+		return in.update(&m, &old)
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("look up message: %w", err)
+	}
+	if m.Deleted {
+		// Deleted before we ever saw it: there is nothing to keep.
+		in.res.Unchanged++
+		return nil
+	}
+	if m.FromUs {
+		return in.outbound(&m)
+	}
+	return in.inbound(&m)
+}
+
+// clean returns a copy of it with every text field sanitized (invariant 6).
+func (in *ingestTx) clean(it *anliegen.Item) anliegen.Item {
+	s := in.db.sanitizer
+	m := *it
+	m.ExternalID = truncateUTF8(cleanText(m.ExternalID), maxShortBytes)
+	m.ThreadID = truncateUTF8(cleanText(m.ThreadID), maxShortBytes)
+	m.ParentID = truncateUTF8(cleanText(m.ParentID), maxShortBytes)
+	m.Author.Handle, m.Author.Name = s.Short(m.Author.Handle), s.Short(m.Author.Name)
+	m.Subject, m.URL, m.Lang = s.Short(m.Subject), s.Short(m.URL), s.Short(m.Lang)
+	m.Text, m.HTML = s.Text(m.Text), s.HTML(m.HTML)
+	if len(m.References) > maxReferences {
+		m.References = m.References[len(m.References)-maxReferences:]
+	}
+	m.CreatedAt = m.CreatedAt.UTC()
+	return m
+}
+
+// maxReferences keeps the newest mail References; a longer chain adds
+// nothing to threading but weight to the row.
+const maxReferences = 50
+
+// update applies an edit or delete of a stored message; a repeat of what
+// is stored changes nothing.
+func (in *ingestTx) update(m *anliegen.Item, old *storedMessage) error {
+	var data map[string]bool
+	switch {
+	case old.deleted:
+		// Deleted stays deleted: a stale copy from a later page must not
+		// bring the message back.
+	case m.Deleted:
+		if _, err := in.st.exec(`UPDATE messages SET deleted = 1 WHERE id = ?`, old.id); err != nil {
+			return fmt.Errorf("mark deleted: %w", err)
+		}
+		data = map[string]bool{"deleted": true}
+	case staleCopy(m.EditedAt, old.editedAt):
+		// An older edition of what we have, e.g. from an overlapping page.
+	case m.Text != old.text || m.HTML != old.html:
+		if _, err := in.st.exec(`UPDATE messages SET text = ?, html = ?, edited = 1, edited_at = ? WHERE id = ?`,
+			m.Text, m.HTML, nullMS(m.EditedAt), old.id); err != nil {
+			return fmt.Errorf("apply edit: %w", err)
+		}
+		if _, err := in.st.exec(`UPDATE tickets SET preview = ? WHERE id = ? AND preview = ?`,
+			snippet(m.Text, previewRunes), old.ticketID, snippet(old.text, previewRunes)); err != nil {
+			return fmt.Errorf("update preview: %w", err)
+		}
+		data = map[string]bool{"edited": true}
+	}
+	if data == nil {
+		in.res.Unchanged++
+		return nil
+	}
+	in.res.Updated++
+	return in.event(anliegen.Event{Type: anliegen.EventMessageUpdated, TicketID: old.ticketID,
+		MessageID: old.id, Department: old.department, Data: eventData(data)})
+}
+
+// staleCopy reports whether an item edited at t is older than the stored
+// edition, edited at stored: platforms that report edit times report them
+// on every edition after the first, so a copy without one, or with an
+// earlier one, predates what is stored. Without edit times every changed
+// text counts as an edit.
+func staleCopy(t *time.Time, stored sql.NullInt64) bool {
+	return stored.Valid && (t == nil || unixMS(*t) <= stored.Int64)
+}
+
+func (in *ingestTx) event(e anliegen.Event) error {
+	e.ChannelID = in.channel
+	id, err := in.st.event(e, in.now)
+	if err != nil {
+		return err
+	}
+	in.res.LastEvent = id
+	return nil
+}
+
+// inbound stores a citizen's new message on its thread's ticket, reopening
+// or starting one as the threading rules say (thread.go).
+func (in *ingestTx) inbound(m *anliegen.Item) error {
+	contactID, err := in.contact(m.Author)
+	if err != nil {
+		return err
+	}
+	t, err := in.findTicket(m)
+	if err != nil {
+		return err
+	}
+	if t != nil && t.status.Done() {
+		if !withinReopenWindow(m.CreatedAt, t.doneAt) {
+			t = nil
+		} else if err := in.reopen(t); err != nil {
+			return err
+		}
+	}
+	if t == nil {
+		return in.newTicket(m, contactID)
+	}
+	msgID, err := in.insertMessage(m, t.id, anliegen.DirectionIn, contactID)
+	if err != nil {
+		return err
+	}
+	if _, err := in.st.exec(`UPDATE tickets SET
+		preview = CASE WHEN ? >= updated_at THEN ? ELSE preview END,
+		updated_at = max(updated_at, ?) WHERE id = ?`,
+		unixMS(m.CreatedAt), snippet(m.Text, previewRunes), unixMS(m.CreatedAt), t.id); err != nil {
+		return fmt.Errorf("touch ticket: %w", err)
+	}
+	return in.messageCreated(t.id, msgID, t.department, "")
+}
+
+// outbound stores the town's own message seen in the feed on the ticket it
+// belongs to; with no such ticket it is left out.
+func (in *ingestTx) outbound(m *anliegen.Item) error {
+	t, err := in.findTicket(m)
+	if err != nil {
+		return err
+	}
+	if t == nil {
+		in.res.Unchanged++
+		in.db.logger.Debug("ingest: own message without ticket left out", "channel_id", in.channel, "external_id", m.ExternalID)
+		return nil
+	}
+	msgID, err := in.insertMessage(m, t.id, anliegen.DirectionOut, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := in.st.exec(`UPDATE tickets SET first_response_at = coalesce(first_response_at, ?),
+		updated_at = max(updated_at, ?) WHERE id = ?`, unixMS(m.CreatedAt), unixMS(m.CreatedAt), t.id); err != nil {
+		return fmt.Errorf("touch ticket: %w", err)
+	}
+	return in.messageCreated(t.id, msgID, t.department, anliegen.DirectionOut)
+}
+
+func (in *ingestTx) messageCreated(ticketID, msgID int64, dept string, dir anliegen.Direction) error {
+	in.res.Created++
+	in.stored++
+	if in.db.failAfter != nil {
+		if err := in.db.failAfter(in.stored); err != nil {
+			return err
+		}
+	}
+	e := anliegen.Event{Type: anliegen.EventMessageCreated, TicketID: ticketID, MessageID: msgID, Department: dept}
+	if dir != "" {
+		e.Data = eventData(map[string]anliegen.Direction{"direction": dir})
+	}
+	return in.event(e)
+}
+
+const insertMessageSQL = `INSERT INTO messages(ticket_id, channel_id, direction, external_id, parent_id,
+	author, contact_id, subject, text, html, url, attachments, refs, lang, edited, edited_at, auto_reply,
+	created_at, delivery_state, sent_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+func (in *ingestTx) insertMessage(m *anliegen.Item, ticketID int64, dir anliegen.Direction, contactID int64) (int64, error) {
+	var state, sentAt any
+	if dir == anliegen.DirectionOut {
+		state, sentAt = string(anliegen.DeliverySent), unixMS(m.CreatedAt)
+	}
+	id, err := in.st.insert(insertMessageSQL, ticketID, in.channel, string(dir), m.ExternalID, m.ParentID,
+		authorName(m.Author), nullID(contactID), m.Subject, m.Text, m.HTML, m.URL,
+		nullJSON(m.Attachments), nullJSON(m.References), m.Lang, boolInt(m.EditedAt != nil), nullMS(m.EditedAt),
+		boolInt(m.AutoReply), unixMS(m.CreatedAt), state, sentAt)
+	if err != nil {
+		return 0, fmt.Errorf("insert message: %w", err)
+	}
+	return id, nil
+}
+
+// authorName is how a message shows its author: the display name, else the
+// handle, else the platform id.
+func authorName(a anliegen.Author) string {
+	switch {
+	case a.Name != "":
+		return a.Name
+	case a.Handle != "":
+		return a.Handle
+	}
+	return truncateUTF8(a.ExternalID, maxShortBytes)
+}
+
+// contact returns the contact of the author's identity on the channel's
+// platform, creating both on first sight and refreshing handle and name.
+func (in *ingestTx) contact(a anliegen.Author) (int64, error) {
+	if id, ok := in.contacts[a.ExternalID]; ok {
+		return id, nil
+	}
+	id, err := upsertIdentity(in.st, in.platform, a, in.now)
+	if err != nil {
+		return 0, err
+	}
+	in.contacts[a.ExternalID] = id
+	return id, nil
+}
+
+// upsertIdentity returns the contact of (platform, a.ExternalID). One
+// contact per identity for now: merging contacts across platforms is a
+// staff decision that comes later.
+func upsertIdentity(st *txStmts, platform anliegen.Platform, a anliegen.Author, now time.Time) (int64, error) {
+	var (
+		contactID, identityID int64
+		handle, name          string
+	)
+	extID := truncateUTF8(cleanText(a.ExternalID), maxShortBytes)
+	err := st.scan(`SELECT id, contact_id, handle, name FROM identities WHERE platform = ? AND external_id = ?`,
+		[]any{string(platform), extID}, &identityID, &contactID, &handle, &name)
+	switch {
+	case err == nil:
+		if (a.Handle != "" && a.Handle != handle) || (a.Name != "" && a.Name != name) {
+			if _, err := st.exec(`UPDATE identities SET handle = coalesce(nullif(?, ''), handle),
+				name = coalesce(nullif(?, ''), name) WHERE id = ?`, a.Handle, a.Name, identityID); err != nil {
+				return 0, fmt.Errorf("update identity: %w", err)
+			}
+		}
+		return contactID, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return 0, fmt.Errorf("look up identity: %w", err)
+	}
+	contactID, err = st.insert(`INSERT INTO contacts(name, created_at) VALUES (?, ?)`, authorName(a), unixMS(now))
+	if err != nil {
+		return 0, fmt.Errorf("insert contact: %w", err)
+	}
+	if _, err := st.exec(`INSERT INTO identities(contact_id, platform, external_id, handle, name, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, contactID, string(platform), extID, a.Handle, a.Name, unixMS(now)); err != nil {
+		return 0, fmt.Errorf("insert identity: %w", err)
+	}
+	return contactID, nil
+}

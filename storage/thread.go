@@ -1,0 +1,259 @@
+package storage
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/anliegen/anliegen"
+)
+
+// Threading decides which ticket a new message belongs to:
+//
+//   - dm: one ticket per conversation (thread_key "dm:<ThreadID>", or
+//     "dm:@<author id>" when the platform has no conversation id);
+//   - comment: one ticket per citizen per post ("c:<post id>:<author id>");
+//   - mail: the ticket of the message named by ParentID, the References
+//     (newest first) or the ThreadID, in the same channel.
+//
+// A message for a resolved or closed ticket reopens it when it was written
+// within anliegen.ReopenWindow of the resolution, else starts a new ticket.
+// A ticket merged into another forwards to it.
+
+// threadTicket is what threading needs of a ticket.
+type threadTicket struct {
+	id         int64
+	status     anliegen.Status
+	doneAt     int64 // resolved_at, or updated_at for a ticket closed without resolving
+	department string
+	mergedInto int64
+}
+
+// maxMergeHops bounds the walk along merged_into; merges form no cycles,
+// but a corrupt file must not hang ingest.
+const maxMergeHops = 16
+
+func threadKey(m *anliegen.Item) string {
+	switch m.Kind {
+	case anliegen.KindDM:
+		if m.ThreadID != "" {
+			return "dm:" + m.ThreadID
+		}
+		if m.FromUs {
+			return ""
+		}
+		return "dm:@" + m.Author.ExternalID
+	case anliegen.KindComment:
+		if m.FromUs {
+			return "" // our reply under a post finds its ticket by ParentID
+		}
+		post := m.ThreadID
+		if post == "" {
+			post = m.ParentID
+		}
+		if post == "" {
+			post = m.ExternalID
+		}
+		return "c:" + strconv.Itoa(len(post)) + ":" + post + ":" + m.Author.ExternalID
+	}
+	return ""
+}
+
+// findTicket returns the ticket m belongs to, nil when none exists yet.
+func (in *ingestTx) findTicket(m *anliegen.Item) (*threadTicket, error) {
+	var id int64
+	var err error
+	if key := threadKey(m); key != "" {
+		id, err = in.ticketByKey(key)
+	}
+	if err == nil && id == 0 && (m.Kind == anliegen.KindMail || m.FromUs) {
+		id, err = in.ticketByParents(m)
+	}
+	if err != nil || id == 0 {
+		return nil, err
+	}
+	return in.followMerges(id)
+}
+
+func (in *ingestTx) ticketByKey(key string) (int64, error) {
+	var id int64
+	err := in.st.scan(`SELECT id FROM tickets WHERE channel_id = ? AND thread_key = ? ORDER BY id DESC LIMIT 1`,
+		[]any{in.channel, key}, &id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find thread: %w", err)
+	}
+	return id, nil
+}
+
+// ticketByParents finds the ticket of the nearest ancestor we stored.
+func (in *ingestTx) ticketByParents(m *anliegen.Item) (int64, error) {
+	cands := make([]string, 0, len(m.References)+2)
+	cands = append(cands, m.ParentID)
+	for i := len(m.References) - 1; i >= 0; i-- {
+		cands = append(cands, m.References[i])
+	}
+	cands = append(cands, m.ThreadID)
+	for _, c := range cands {
+		if c == "" || c == m.ExternalID {
+			continue
+		}
+		var id int64
+		err := in.st.scan(`SELECT ticket_id FROM messages WHERE channel_id = ? AND external_id = ?`,
+			[]any{in.channel, c}, &id)
+		if err == nil {
+			return id, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return 0, fmt.Errorf("find parent: %w", err)
+		}
+	}
+	return 0, nil
+}
+
+func (in *ingestTx) followMerges(id int64) (*threadTicket, error) {
+	for range maxMergeHops {
+		var (
+			t      threadTicket
+			status string
+		)
+		err := in.st.scan(`SELECT id, status, coalesce(resolved_at, updated_at), department, coalesce(merged_into, 0)
+			FROM tickets WHERE id = ?`, []any{id}, &t.id, &status, &t.doneAt, &t.department, &t.mergedInto)
+		if err != nil {
+			return nil, fmt.Errorf("read ticket %d: %w", id, err)
+		}
+		t.status = anliegen.Status(status)
+		if t.mergedInto == 0 {
+			return &t, nil
+		}
+		id = t.mergedInto
+	}
+	return nil, fmt.Errorf("ticket %d: merge chain longer than %d", id, maxMergeHops)
+}
+
+// withinReopenWindow reports whether a message written at written reopens
+// a ticket done at doneAt (unix ms). A message written before the
+// resolution but fetched after it counts as within: nobody has read it.
+func withinReopenWindow(written time.Time, doneAt int64) bool {
+	return written.Sub(timeMS(doneAt)) <= anliegen.ReopenWindow
+}
+
+func (in *ingestTx) reopen(t *threadTicket) error {
+	if _, err := in.st.exec(`UPDATE tickets SET status = 'open', resolved_at = NULL, version = version + 1,
+		updated_at = max(updated_at, ?) WHERE id = ?`, unixMS(in.now), t.id); err != nil {
+		return fmt.Errorf("reopen ticket: %w", err)
+	}
+	prev := t.status
+	t.status = anliegen.StatusOpen
+	return in.event(anliegen.Event{Type: anliegen.EventTicketUpdated, TicketID: t.id, Department: t.department,
+		Data: eventData(map[string]string{"status": string(anliegen.StatusOpen), "prev_status": string(prev), "reason": "reopened"})})
+}
+
+// routeDecision is recorded in ticket.created so staff see why a ticket
+// landed where it did.
+type routeDecision struct {
+	Number   string `json:"number"`
+	RuleID   int64  `json:"rule_id,omitempty"`
+	RuleName string `json:"rule_name,omitempty"`
+}
+
+const insertTicketSQL = `INSERT INTO tickets(number, status, priority, department, tags, channel_id, platform,
+	kind, contact_id, thread_key, subject, preview, created_at, updated_at, resolved_at, first_response_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// newTicket starts a ticket with m as its first message, routed by the
+// rules.
+func (in *ingestTx) newTicket(m *anliegen.Item, contactID int64) error {
+	if in.router == nil {
+		r, err := in.db.loadRouter(in.st.ctx, in.st.tx)
+		if err != nil {
+			return err
+		}
+		in.router = r
+	}
+	number, err := in.numbers.next()
+	if err != nil {
+		return err
+	}
+	prio, dept, tags := anliegen.PriorityNormal, "", []string(nil)
+	dec := routeDecision{Number: number}
+	if r := in.router.Match(anliegen.RuleInput{Text: m.Text, Subject: m.Subject, Platform: in.platform, ChannelID: in.channel}); r != nil {
+		dept, tags, dec.RuleID, dec.RuleName = r.Department, r.Tags, r.ID, r.Name
+		if r.Priority != "" {
+			prio = r.Priority
+		}
+	}
+	subject := m.Subject
+	if subject == "" {
+		subject = snippet(m.Text, subjectRunes)
+	}
+	created := unixMS(m.CreatedAt)
+	ticketID, err := in.st.insert(insertTicketSQL, number, string(anliegen.StatusNew), string(prio), dept,
+		jsonArray(tags), in.channel, string(in.platform), string(m.Kind), contactID, threadKey(m),
+		subject, snippet(m.Text, previewRunes), created, created, nil, nil)
+	if err != nil {
+		return fmt.Errorf("insert ticket: %w", err)
+	}
+	in.res.Tickets++
+	msgID, err := in.insertMessage(m, ticketID, anliegen.DirectionIn, contactID)
+	if err != nil {
+		return err
+	}
+	if err := in.event(anliegen.Event{Type: anliegen.EventTicketCreated, TicketID: ticketID, MessageID: msgID,
+		Department: dept, Data: eventData(dec)}); err != nil {
+		return err
+	}
+	return in.messageCreated(ticketID, msgID, dept, "")
+}
+
+// ticketNumbers hands out ticket numbers "A-<year>-<seq>" inside one
+// transaction: the per-year counter in meta is read on first use and
+// written back once at the end.
+type ticketNumbers struct {
+	st    *txStmts
+	year  int
+	key   string
+	seq   int64
+	read  bool
+	dirty bool
+}
+
+func newTicketNumbers(st *txStmts, now time.Time) *ticketNumbers {
+	y := now.UTC().Year()
+	return &ticketNumbers{st: st, year: y, key: "ticket_seq_" + strconv.Itoa(y)}
+}
+
+func (n *ticketNumbers) next() (string, error) {
+	if !n.read {
+		var v string
+		err := n.st.scan(`SELECT value FROM meta WHERE key = ?`, []any{n.key}, &v)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return "", fmt.Errorf("read ticket sequence: %w", err)
+		}
+		if v != "" {
+			if n.seq, err = strconv.ParseInt(v, 10, 64); err != nil {
+				return "", fmt.Errorf("ticket sequence %q: %w", v, err)
+			}
+		}
+		n.read = true
+	}
+	n.seq++
+	n.dirty = true
+	return fmt.Sprintf("A-%d-%06d", n.year, n.seq), nil
+}
+
+func (n *ticketNumbers) save() error {
+	if !n.dirty {
+		return nil
+	}
+	_, err := n.st.exec(`INSERT INTO meta(key, value) VALUES (?, ?)
+		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, n.key, strconv.FormatInt(n.seq, 10))
+	if err != nil {
+		return fmt.Errorf("save ticket sequence: %w", err)
+	}
+	return nil
+}
