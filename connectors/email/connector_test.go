@@ -25,7 +25,7 @@ type rig struct {
 }
 
 // newRig starts Dovecot and an SMTP sink and returns a channel for them.
-func newRig(t *testing.T, mutate func(*email.Settings)) *rig {
+func newRig(t testing.TB, mutate func(*email.Settings)) *rig {
 	t.Helper()
 	r := &rig{imap: emailtest.StartDovecot(t), smtp: emailtest.StartSMTP(t)}
 	s := email.Settings{
