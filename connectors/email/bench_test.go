@@ -45,7 +45,7 @@ Content-Type: application/pdf; name="foto.pdf"
 Content-Disposition: attachment; filename="foto.pdf"
 Content-Transfer-Encoding: base64
 
-`+string(bytes.Repeat([]byte("JVBERi0xLjQKJcfsj6IKNSAwIG9iago8PC9MZW5ndGggNiAwIFIvRmlsdGVy\n"), 200))+`--o--
+` + string(bytes.Repeat([]byte("JVBERi0xLjQKJcfsj6IKNSAwIG9iago8PC9MZW5ndGggNiAwIFIvRmlsdGVy\n"), 200)) + `--o--
 `),
 		"html-latin1": crlf(`From: info@example.org
 Subject: =?ISO-8859-1?Q?M=FCllabfuhr?=
@@ -142,4 +142,3 @@ func BenchmarkPoll(b *testing.B) {
 		b.ReportMetric(float64(b.N*benchPollMails)/b.Elapsed().Seconds(), "mails/s")
 	})
 }
-
