@@ -1,0 +1,81 @@
+package mastodon
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestHTMLToText(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"paragraphs and breaks", "<p>Hallo<br>Welt</p><p>Zweiter  Absatz</p>", "Hallo\nWelt\n\nZweiter Absatz"},
+		{"mastodon mention", `<p><span class="h-card" translate="no"><a href="https://s.example/@stadt" class="u-url mention">@<span>stadt</span></a></span> Wann?</p>`, "@stadt Wann?"},
+		{"shortened link", `<p>siehe <a href="https://musterstadt.de/abfall/kalender-2026" rel="nofollow"><span class="invisible">https://</span><span class="ellipsis">musterstadt.de/abfall/kal</span><span class="invisible">ender-2026</span></a></p>`,
+			"siehe https://musterstadt.de/abfall/kalender-2026"},
+		{"entities", "<p>Tom &amp; Jerry &lt;3 &quot;ok&quot; &#128075;</p>", `Tom & Jerry <3 "ok" 👋`},
+		{"typed markup stays inert", "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>", "< script>alert(1)< /script>"},
+		{"script dropped", "<p>a</p><script>alert(1)</script><p>b</p>", "a\n\nb"},
+		{"list", "<ul><li>eins</li><li>zwei</li></ul><p>danach</p>", "- eins\n- zwei\n\ndanach"},
+		{"pre keeps lines", "<pre>a\n  b</pre>", "a\n  b"},
+		{"plain text", "kein HTML", "kein HTML"},
+		{"empty", "", ""},
+		{"emoji image", `<p>super <img alt=":blobcat:" src="x.png"></p>`, "super :blobcat:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := HTMLToText(tt.in); got != tt.want {
+				t.Errorf("HTMLToText(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+var tagRE = regexp.MustCompile(`<[A-Za-z/!?]`)
+
+func FuzzHTMLToText(f *testing.F) {
+	for _, s := range []string{"<p>a<br>b</p>", "&lt;b&gt;", "<a href=x><span class=invisible>https://</span>x</a>", "<pre>\n</pre>", "<<p>>", "\x00<"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out := HTMLToText(in)
+		if tagRE.MatchString(out) {
+			t.Fatalf("HTMLToText(%q) = %q contains a tag", in, out)
+		}
+		if utf8.ValidString(in) && !utf8.ValidString(out) {
+			t.Fatalf("HTMLToText(%q) = %q is not valid UTF-8", in, out)
+		}
+	})
+}
+
+// FuzzMapNotification feeds arbitrary JSON elements of a notifications page
+// to the mapper: it never panics, and every element either maps to an item
+// that validates and carries plain text, or is reported as skipped.
+func FuzzMapNotification(f *testing.F) {
+	f.Add([]byte(`{"id":"1","type":"mention","created_at":"2026-03-01T10:00:00.000Z","status":{"id":"110","created_at":"2026-03-01T10:00:00.000Z","visibility":"direct","content":"<p>hi</p>","account":{"id":"5","acct":"a@b"},"in_reply_to_id":"9","media_attachments":[{"type":"image","url":"https://x/y.png"}]}}`))
+	f.Add([]byte(`{"id":"2","type":"mention","status":{"id":"3","account":{"username":42},"created_at":"gestern"}}`))
+	f.Add([]byte(`{"id":"01HV","type":"mention","status":null}`))
+	f.Add([]byte(`[1,2]`))
+	f.Add([]byte(`{"id":7,"type":"mention","status":{"id":"","account":{"id":"x"}}}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		n, err := decodeNotification(json.RawMessage(raw))
+		if err != nil {
+			return // skipped with its id, if any
+		}
+		it, err := mapStatus(n.Status, "5")
+		if err != nil {
+			return // skipped
+		}
+		it.ThreadID = it.ExternalID
+		if verr := it.Validate(); verr != nil {
+			t.Fatalf("mapped item does not validate: %v (%+v)", verr, it)
+		}
+		if tagRE.MatchString(it.Text) {
+			t.Fatalf("text %q contains a tag", it.Text)
+		}
+		if strings.TrimSpace(it.ExternalID) == "" || it.Author.ExternalID == "" {
+			t.Fatalf("item without ids: %+v", it)
+		}
+	})
+}
