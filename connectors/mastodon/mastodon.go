@@ -102,6 +102,16 @@ func New(ch anliegen.Channel, logger *slog.Logger) (*Connector, error) {
 	return NewWithOptions(ch, logger, Options{})
 }
 
+// Factory builds a channel's connector as a connectors.Factory:
+// registry.Register(anliegen.PlatformMastodon, mastodon.Factory).
+func Factory(ch anliegen.Channel, logger *slog.Logger) (anliegen.Connector, error) {
+	c, err := New(ch, logger)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 // NewWithOptions is New with options, for tests and benchmarks.
 func NewWithOptions(ch anliegen.Channel, logger *slog.Logger, opts Options) (*Connector, error) {
 	if ch.Platform != anliegen.PlatformMastodon {

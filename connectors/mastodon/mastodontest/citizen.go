@@ -147,3 +147,30 @@ func (s *Server) snapshot(st *Status) Status {
 	c.Media = slices.Clone(st.Media)
 	return c
 }
+
+// Notification is a notification as the fake holds it.
+type Notification struct {
+	ID       string
+	Type     string
+	StatusID string
+	Visible  bool // false once its status was deleted
+}
+
+// Notifications returns accountID's notifications, oldest first.
+func (s *Server) Notifications(accountID string) []Notification {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Notification
+	for _, n := range s.notifications[accountID] {
+		o := Notification{ID: n.id, Type: n.typ, Visible: true}
+		if n.status != nil {
+			o.StatusID, o.Visible = n.status.ID, !n.status.Deleted
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// CompareID orders two ids of this server (-1, 0, 1). Only tests may
+// compare ids: a connector treats them as opaque.
+func CompareID(a, b string) int { return compareID(a, b) }
