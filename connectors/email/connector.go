@@ -55,6 +55,16 @@ func New(ch anliegen.Channel, logger *slog.Logger) (*Connector, error) {
 	}, nil
 }
 
+// Factory is New with the signature of the connectors registry's Factory
+// (a nil *Connector never hides in a non-nil interface).
+func Factory(ch anliegen.Channel, logger *slog.Logger) (anliegen.Connector, error) {
+	c, err := New(ch, logger)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 // Capabilities reports what mail allows: long private replies, no edits.
 func (c *Connector) Capabilities() anliegen.Capabilities {
 	return anliegen.Capabilities{MaxReplyLength: 0, PublicReplies: false, DirectMessages: true}
@@ -185,7 +195,7 @@ func (c *Connector) fetchBatch(ctx context.Context, sess *imapSession, sel *imap
 }
 
 func (c *Connector) addItem(res *anliegen.PollResult, f fetched) {
-	it, err := Parse(f.raw, ParseOptions{Received: f.internal, OwnAddress: c.settings.FromAddress, Now: c.now})
+	it, err := Parse(f.raw, ParseOptions{Received: f.internal, OwnAddress: c.settings.FromAddress, Truncated: f.truncated, Now: c.now})
 	if err == nil {
 		err = it.Validate()
 	}

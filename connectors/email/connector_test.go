@@ -338,3 +338,36 @@ func TestConnectionTest(t *testing.T) {
 		t.Fatalf("Test with bad settings: %v, want invalid", err)
 	}
 }
+
+// A mail above max_message_bytes is fetched only in part: the text, which
+// comes first, still becomes an item instead of the mail being lost.
+func TestPollLargeMailIsCut(t *testing.T) {
+	r := newRig(t, func(s *email.Settings) { s.MaxMessageBytes = 4096 })
+	big := crlf(`From: a@example.org
+Subject: Bauantrag mit Plänen
+Message-ID: <gross@example.org>
+Content-Type: multipart/mixed; boundary="b"
+
+--b
+Content-Type: text/plain; charset=utf-8
+
+Anbei die Pläne zu meinem Bauantrag.
+--b
+Content-Type: application/pdf
+Content-Disposition: attachment; filename="plan.pdf"
+Content-Transfer-Encoding: base64
+
+` + strings.Repeat("JVBERi0xLjQKJcfsj6IKNSAwIG9iago8PC9MZW5ndGggNiAwIFIvRmlsdGVy\n", 2000) + `--b--
+`)
+	r.imap.Append(t, "INBOX", big)
+	items, skipped, _ := pollAll(t, r.connector(t), "")
+	if len(items) != 1 || len(skipped) != 0 {
+		t.Fatalf("got %d items, %d skipped", len(items), len(skipped))
+	}
+	if items[0].Text != "Anbei die Pläne zu meinem Bauantrag." || items[0].ExternalID != "gross@example.org" {
+		t.Errorf("item = %q %q", items[0].ExternalID, items[0].Text)
+	}
+	if a := items[0].Attachments; len(a) != 1 || a[0].Name != "plan.pdf" || a[0].Size != 0 {
+		t.Errorf("attachments = %+v, want the cut attachment listed with unknown size", a)
+	}
+}

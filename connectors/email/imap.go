@@ -34,7 +34,7 @@ func dialIMAP(ctx context.Context, s Settings, password string) (*imapSession, e
 	if err != nil {
 		return nil, temporary(fmt.Errorf("imap connect: %w", err))
 	}
-	opts := &imapclient.Options{TLSConfig: &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}}
+	opts := &imapclient.Options{TLSConfig: s.tlsConfig(host)}
 	var c *imapclient.Client
 	switch s.IMAPTLS {
 	case TLSImplicit:

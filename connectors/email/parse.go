@@ -39,6 +39,10 @@ type ParseOptions struct {
 	// OwnAddress is the channel's From address: mail from it is the town's
 	// own (a reply sent from a mail client) and is marked FromUs.
 	OwnAddress string
+	// Truncated says raw is only the start of a larger message (the fetch
+	// was capped): the last attachment read was cut, so its size is
+	// reported as unknown (0).
+	Truncated bool
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
@@ -88,6 +92,9 @@ func Parse(raw []byte, opts ParseOptions) (anliegen.Item, error) {
 	var b bodyParts
 	b.walk(e, 0)
 	it.Text, it.HTML, it.Attachments = b.text, b.html, b.attachments
+	if opts.Truncated && len(it.Attachments) > 0 {
+		it.Attachments[len(it.Attachments)-1].Size = 0
+	}
 	if it.Text == "" && it.HTML != "" {
 		it.Text = truncateUTF8(htmlToText(it.HTML), maxTextBytes)
 	}

@@ -182,7 +182,7 @@ func dialSMTP(ctx context.Context, s Settings) (*smtp.Client, error) {
 		return nil, temporary(fmt.Errorf("smtp connect: %w", err))
 	}
 	conn.SetDeadline(time.Now().Add(5 * time.Minute))
-	tlsConf := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	tlsConf := s.tlsConfig(host)
 	var c *smtp.Client
 	switch s.SMTPTLS {
 	case TLSImplicit:

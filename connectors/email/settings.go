@@ -1,6 +1,8 @@
 package email
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -52,13 +54,20 @@ type Settings struct {
 	// the domain of FromAddress.
 	Domain string `json:"domain,omitempty"`
 
+	// TLSCAPEM holds extra trusted root certificates (PEM) for servers with
+	// a town-internal CA; the system roots are always trusted.
+	TLSCAPEM string `json:"tls_ca_pem,omitempty"`
+
 	// MaxMessageBytes caps how much of one message is fetched. Attachment
 	// bodies are not kept (the store keeps metadata only), so this bounds
-	// memory per message; attachments past the cap lose their metadata but
-	// the text, which comes first in practice, survives. Default 10 MiB.
+	// memory per message. Of a larger message the text, which comes first
+	// in practice, survives; the attachment the cap cuts is listed with
+	// unknown size, later ones are missing. Default 10 MiB.
 	MaxMessageBytes int64 `json:"max_message_bytes,omitempty"`
 	// BatchSize is how many messages one poll fetches at most; default 200.
 	BatchSize int `json:"batch_size,omitempty"`
+
+	roots *x509.CertPool // system roots plus TLSCAPEM, set by ParseSettings
 }
 
 // Secret is the secret part of an e-mail channel, stored as JSON in
@@ -86,7 +95,25 @@ func ParseSettings(settings json.RawMessage, secret []byte) (Settings, Secret, e
 		sec.SMTPPassword = sec.IMAPPassword
 	}
 	s.applyDefaults()
-	return s, sec, s.Validate()
+	if err := s.Validate(); err != nil {
+		return s, sec, err
+	}
+	if s.TLSCAPEM != "" {
+		roots, err := x509.SystemCertPool()
+		if err != nil {
+			roots = x509.NewCertPool()
+		}
+		if !roots.AppendCertsFromPEM([]byte(s.TLSCAPEM)) {
+			return s, sec, anliegen.Invalid("tls_ca_pem", "holds no PEM certificate")
+		}
+		s.roots = roots
+	}
+	return s, sec, nil
+}
+
+// tlsConfig is the client TLS configuration for host.
+func (s *Settings) tlsConfig(host string) *tls.Config {
+	return &tls.Config{ServerName: host, RootCAs: s.roots, MinVersion: tls.VersionTLS12}
 }
 
 func decodeStrict(raw json.RawMessage, v any) error {

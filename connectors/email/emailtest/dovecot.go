@@ -27,7 +27,8 @@ const DovecotPath = "/usr/sbin/dovecot"
 // Dovecot is a running Dovecot serving IMAP on 127.0.0.1 without TLS, with
 // one user whose mail lives in a temporary maildir.
 type Dovecot struct {
-	Addr     string // 127.0.0.1:port
+	Addr     string // 127.0.0.1:port; offers STARTTLS when started with a Cert
+	TLSAddr  string // 127.0.0.1:port with implicit TLS; "" without a Cert
 	User     string
 	Password string
 	dir      string
@@ -44,8 +45,11 @@ state_dir = {{.Dir}}/state
 log_path = {{.Dir}}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
+{{if .TLS}}ssl = yes
+ssl_cert = <{{.Dir}}/cert.pem
+ssl_key = <{{.Dir}}/key.pem
+{{else}}ssl = no
+{{end}}disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {{.Internal}}
 default_internal_group = {{.InternalGroup}}
@@ -69,8 +73,10 @@ service imap-login {
     port = {{.Port}}
   }
   inet_listener imaps {
-    port = 0
-  }
+    address = 127.0.0.1
+    port = {{.TLSPort}}
+{{if .TLS}}    ssl = yes
+{{end}}  }
 }
 service anvil {
   chroot =
@@ -82,12 +88,14 @@ protocol imap {
 
 type confData struct {
 	Dir, Internal, InternalGroup, Login string
-	UID, GID, Port                      int
+	UID, GID, Port, TLSPort             int
+	TLS                                 bool
 }
 
 // StartDovecot starts a Dovecot for t and stops it in t.Cleanup. It skips
-// the test when Dovecot is not installed, unless env CI is set.
-func StartDovecot(t testing.TB) *Dovecot {
+// the test when Dovecot is not installed, unless env CI is set. With a
+// cert it also speaks STARTTLS on Addr and implicit TLS on TLSAddr.
+func StartDovecot(t testing.TB, cert ...*Cert) *Dovecot {
 	t.Helper()
 	if _, err := os.Stat(DovecotPath); err != nil {
 		if os.Getenv("CI") != "" {
@@ -98,7 +106,7 @@ func StartDovecot(t testing.TB) *Dovecot {
 	var err error
 	for range 3 { // a free port can be taken between probe and bind
 		var d *Dovecot
-		if d, err = startDovecot(t); err == nil {
+		if d, err = startDovecot(t, cert); err == nil {
 			return d
 		}
 	}
@@ -106,7 +114,7 @@ func StartDovecot(t testing.TB) *Dovecot {
 	return nil
 }
 
-func startDovecot(t testing.TB) (*Dovecot, error) {
+func startDovecot(t testing.TB, cert []*Cert) (*Dovecot, error) {
 	// Not t.TempDir: unix socket paths must stay under 108 bytes, and the
 	// unprivileged mail user must be able to enter the directory.
 	dir, err := os.MkdirTemp("", "dovecot-")
@@ -122,6 +130,19 @@ func startDovecot(t testing.TB) (*Dovecot, error) {
 		return nil, err
 	}
 	d := &Dovecot{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(data.Port)), User: "buergerservice", Password: "geheim-123", dir: dir}
+	if len(cert) > 0 && cert[0] != nil {
+		data.TLS = true
+		if data.TLSPort, err = freePort(); err != nil {
+			return nil, err
+		}
+		d.TLSAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(data.TLSPort))
+		if err := os.WriteFile(filepath.Join(dir, "cert.pem"), cert[0].CertPEM, 0o644); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "key.pem"), cert[0].KeyPEM, 0o600); err != nil {
+			return nil, err
+		}
+	}
 	if err := writeFiles(dir, data, d); err != nil {
 		return nil, err
 	}

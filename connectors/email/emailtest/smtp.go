@@ -1,6 +1,7 @@
 package emailtest
 
 import (
+	"crypto/tls"
 	"io"
 	"net"
 	"sync"
@@ -14,7 +15,8 @@ import (
 // accepted message. It requires AUTH PLAIN with User and Password (allowed
 // without TLS: it listens on loopback only) and can fail on demand.
 type SMTPSink struct {
-	Addr     string
+	Addr     string // offers STARTTLS when started with a Cert
+	TLSAddr  string // implicit TLS; "" without a Cert
 	User     string
 	Password string
 
@@ -30,8 +32,9 @@ type SentMessage struct {
 	Data []byte
 }
 
-// StartSMTP starts a sink on 127.0.0.1 and closes it in t.Cleanup.
-func StartSMTP(t testing.TB) *SMTPSink {
+// StartSMTP starts a sink on 127.0.0.1 and closes it in t.Cleanup. With a
+// cert it offers STARTTLS on Addr and implicit TLS on TLSAddr.
+func StartSMTP(t testing.TB, cert ...*Cert) *SMTPSink {
 	t.Helper()
 	s := &SMTPSink{User: "buergerservice", Password: "geheim-123"}
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
@@ -45,6 +48,15 @@ func StartSMTP(t testing.TB) *SMTPSink {
 		t.Fatalf("smtp listen: %v", err)
 	}
 	s.Addr = l.Addr().String()
+	if len(cert) > 0 && cert[0] != nil {
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert[0].TLS}}
+		tl, err := tls.Listen("tcp", "127.0.0.1:0", srv.TLSConfig)
+		if err != nil {
+			t.Fatalf("smtp tls listen: %v", err)
+		}
+		s.TLSAddr = tl.Addr().String()
+		go srv.Serve(tl)
+	}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 	return s
