@@ -91,6 +91,7 @@ type storedMessage struct {
 	text, html   string
 	editedAt     sql.NullInt64
 	deleted      bool
+	outbound     bool
 	department   string
 }
 
@@ -103,10 +104,10 @@ func (in *ingestTx) item(it *anliegen.Item) error {
 	}
 	m := in.clean(it)
 	var old storedMessage
-	err := in.st.scan(`SELECT m.id, m.ticket_id, m.text, m.html, m.edited_at, m.deleted, t.department
+	err := in.st.scan(`SELECT m.id, m.ticket_id, m.text, m.html, m.edited_at, m.deleted, m.direction = 'out', t.department
 		FROM messages m JOIN tickets t ON t.id = m.ticket_id
 		WHERE m.channel_id = ? AND m.external_id = ?`, []any{in.channel, m.ExternalID},
-		&old.id, &old.ticketID, &old.text, &old.html, &old.editedAt, &old.deleted, &old.department)
+		&old.id, &old.ticketID, &old.text, &old.html, &old.editedAt, &old.deleted, &old.outbound, &old.department)
 	switch {
 	case err == nil:
 		return in.update(&m, &old)
@@ -158,6 +159,9 @@ func (in *ingestTx) update(m *anliegen.Item, old *storedMessage) error {
 			return fmt.Errorf("mark deleted: %w", err)
 		}
 		data = map[string]bool{"deleted": true}
+	case old.outbound:
+		// Our reply as the platform renders it (mentions added, markup
+		// flattened) is no edit: staff keep seeing what they wrote.
 	case staleCopy(m.EditedAt, old.editedAt):
 		// An older edition of what we have, e.g. from an overlapping page.
 	case m.Text != old.text || m.HTML != old.html:
