@@ -1,0 +1,281 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Session is one websocket client's start: who it is and where it resumes.
+type Session struct {
+	Viewer Viewer
+	// Since, when Resume is set, is the last event id the client saw: it
+	// gets every visible event with a higher id, then live events.
+	Since  int64
+	Resume bool
+	// Recheck returns the viewer again (the session may have ended or the
+	// user changed); an error disconnects the client. Nil skips it.
+	Recheck func(ctx context.Context) (Viewer, error)
+}
+
+// client is one connected websocket. Its writer goroutine owns the socket's
+// write side; the goroutine running Serve reads.
+type client struct {
+	h       *Hub
+	conn    *websocket.Conn
+	viewer  atomic.Pointer[Viewer]
+	recheck func(ctx context.Context) (Viewer, error)
+	wake    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+
+	next uint64 // ring sequence of the next entry to send; guarded by h.mu
+	// lastPresence is when the reader last accepted a presence message.
+	lastPresence time.Time
+}
+
+// batchSize bounds how many ring entries a writer copies per lock.
+const batchSize = 64
+
+// Serve runs the client on conn until it disconnects, the server shuts
+// down or ctx ends. conn must be freshly upgraded; Serve closes it.
+func (h *Hub) Serve(ctx context.Context, conn *websocket.Conn, s Session) {
+	select {
+	case <-h.ready:
+	case <-ctx.Done():
+		conn.Close()
+		return
+	}
+	c := &client{h: h, conn: conn, recheck: s.Recheck, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	v := s.Viewer
+	c.viewer.Store(&v)
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		c.closeWith(websocket.CloseGoingAway, "server shutting down")
+		return
+	}
+	// Not live yet: next is set when the replay has caught up.
+	h.clients[c] = struct{}{}
+	h.mu.Unlock()
+
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		defer c.close()
+		c.writeLoop(ctx, s.Since, s.Resume)
+	}()
+	c.readLoop(ctx)
+	c.close()
+	<-writerDone
+	h.remove(c)
+}
+
+func (c *client) wakeUp() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *client) close() {
+	c.once.Do(func() {
+		close(c.done)
+		c.conn.Close()
+	})
+}
+
+// closeWith sends a close frame with code and reason, then closes.
+func (c *client) closeWith(code int, reason string) {
+	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+	c.close()
+}
+
+func (c *client) write(b []byte) error {
+	if err := c.conn.SetWriteDeadline(time.Now().Add(c.h.cfg.WriteTimeout)); err != nil {
+		return err
+	}
+	err := c.conn.WriteMessage(websocket.TextMessage, b)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		c.h.dropped.Add(1)
+	}
+	return err
+}
+
+func (c *client) writeLoop(ctx context.Context, since int64, resume bool) {
+	pos, err := c.catchUp(ctx, since, resume)
+	if err != nil {
+		return
+	}
+	ping := time.NewTicker(c.h.cfg.PingEvery)
+	defer ping.Stop()
+	recheck := time.NewTicker(c.h.cfg.Recheck)
+	defer recheck.Stop()
+	for {
+		if !c.drain(&pos) {
+			return
+		}
+		select {
+		case <-c.wake:
+		case <-ping.C:
+			if c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.h.cfg.WriteTimeout)) != nil {
+				return
+			}
+		case <-recheck.C:
+			if c.recheck == nil {
+				continue
+			}
+			v, err := c.recheck(ctx)
+			if err != nil {
+				c.closeWith(websocket.ClosePolicyViolation, "session ended")
+				return
+			}
+			c.viewer.Store(&v)
+		case <-c.done:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// catchUp replays events after since from the store and makes the client
+// live; it returns the last event id the client has been given (or
+// skipped as invisible).
+func (c *client) catchUp(ctx context.Context, since int64, resume bool) (int64, error) {
+	h := c.h
+	pos := h.lastSeen()
+	if resume {
+		if since > pos {
+			// The client may have seen ids past the ring in an earlier
+			// replay; only an id past the store's end (a restored backup)
+			// is pulled back.
+			last, err := h.cfg.Events.LastEventID(ctx)
+			if err != nil {
+				return 0, err
+			}
+			since = min(since, last)
+		}
+		pos = max(since, 0)
+	}
+	for {
+		h.mu.Lock()
+		if pos >= h.last {
+			c.next = h.head
+			snapshot := h.presenceFor(c)
+			h.mu.Unlock()
+			for _, b := range snapshot {
+				if err := c.write(b); err != nil {
+					return 0, err
+				}
+			}
+			return pos, nil
+		}
+		h.mu.Unlock()
+		evs, err := h.cfg.Events.EventsAfter(ctx, pos, h.cfg.Page)
+		if err != nil {
+			if ctx.Err() == nil {
+				h.cfg.Logger.Error("hub: replay events", "err", err)
+			}
+			return 0, err
+		}
+		if len(evs) == 0 {
+			// Nothing after pos although the ring has more: ids were
+			// removed (a restored backup). Join at the ring's end.
+			pos = h.lastSeen()
+			continue
+		}
+		v := c.viewer.Load()
+		for i := range evs {
+			if b := frameFor(newEntry(&evs[i]), v); b != nil {
+				if err := c.write(b); err != nil {
+					return 0, err
+				}
+			}
+			pos = evs[i].ID
+		}
+	}
+}
+
+// drain writes every ring entry the client has not had yet. It returns
+// false when the client is gone or was too slow.
+func (c *client) drain(pos *int64) bool {
+	h := c.h
+	var batch [batchSize]*entry
+	for {
+		h.mu.Lock()
+		lag := h.head - c.next
+		if lag > uint64(len(h.ring)) {
+			h.mu.Unlock()
+			h.dropped.Add(1)
+			c.closeWith(websocket.CloseTryAgainLater, "too slow; resume with since")
+			return false
+		}
+		n := int(min(lag, batchSize))
+		for i := range n {
+			batch[i] = h.ring[(c.next+uint64(i))%uint64(len(h.ring))]
+		}
+		c.next += uint64(n)
+		h.mu.Unlock()
+		if n == 0 {
+			return true
+		}
+		v := c.viewer.Load()
+		for _, e := range batch[:n] {
+			if e.id != 0 {
+				if e.id <= *pos {
+					continue // replayed before going live
+				}
+				*pos = e.id
+			}
+			if b := frameFor(e, v); b != nil {
+				if c.write(b) != nil {
+					return false
+				}
+			}
+		}
+	}
+}
+
+// readLoop reads the client's messages (presence) and pongs until the
+// connection fails or goes silent.
+func (c *client) readLoop(ctx context.Context) {
+	wait := c.h.cfg.PingEvery * 5 / 2
+	c.conn.SetReadLimit(4096)
+	_ = c.conn.SetReadDeadline(time.Now().Add(wait))
+	c.conn.SetPongHandler(func(string) error {
+		return c.conn.SetReadDeadline(time.Now().Add(wait))
+	})
+	for {
+		_, msg, err := c.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		_ = c.conn.SetReadDeadline(time.Now().Add(wait))
+		c.h.receive(ctx, c, msg)
+	}
+}
+
+// remove forgets c and announces that its presence ended.
+func (h *Hub) remove(c *client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.clients, c)
+	left := false
+	for k, st := range h.presence {
+		if k.c == c {
+			delete(h.presence, k)
+			h.push(presenceEntry(k.ticket, st, "left"))
+			left = true
+		}
+	}
+	if left {
+		h.wakeAll()
+	}
+}
