@@ -232,3 +232,12 @@ func mustURL(t testing.TB, s string) *url.URL {
 	}
 	return u
 }
+
+func readAll(t testing.TB, resp *http.Response) []byte {
+	t.Helper()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
