@@ -77,7 +77,7 @@ func TestStaffWorkflowOnIngestedTickets(t *testing.T) {
 		}
 		batches[ch] = append(batches[ch], anliegen.Item{ExternalID: q.ID, Kind: q.Kind, ThreadID: "post-" + q.ID,
 			Author: anliegen.Author{ExternalID: strings.ToLower(q.Author), Handle: q.Author, Name: q.Author},
-			Text: q.Text, CreatedAt: base.Add(time.Duration(i) * time.Minute)})
+			Text:   q.Text, CreatedAt: base.Add(time.Duration(i) * time.Minute)})
 	}
 	for ch, items := range batches {
 		mustIngest(t, db, ch, items, "after-first-poll")
