@@ -1,0 +1,244 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"time"
+
+	"github.com/anliegen/anliegen"
+)
+
+// ImportResult says what ImportHistory changed.
+type ImportResult struct {
+	Imported   int // records stored as new tickets
+	Duplicates int // records already imported
+	Skipped    int // invalid records left out (logged)
+	Messages   int // messages stored (question and answer)
+	LastEvent  int64
+}
+
+// importBatch is the number of records per transaction: large enough that
+// commits are rare, small enough that a long import never holds the write
+// lock for more than a fraction of a second.
+const importBatch = 1000
+
+// importSpread is the window over which records without created_at are
+// placed before the import time, so that the demo's inbox is not all one
+// second.
+const importSpread = 30 * 24 * time.Hour
+
+// ImportHistory stores past inquiries as resolved tickets: the citizen's
+// text inbound with the record's id as external id, the answer (if any)
+// outbound and sent, department, tags and priority as given. Messages go
+// into a hidden, disabled channel "Import (<platform>)" per platform,
+// created on first use; departments named by records are created if
+// missing. A record already imported is counted as a duplicate, an invalid
+// one is skipped. Records are written in transactions of importBatch; on
+// error the batches before stay imported and a repeated import continues
+// where it stopped.
+func (db *DB) ImportHistory(ctx context.Context, recs []HistoryRecord) (ImportResult, error) {
+	var total ImportResult
+	for len(recs) > 0 {
+		n := min(len(recs), importBatch)
+		var res ImportResult
+		err := db.write(ctx, func(tx *sql.Tx) error {
+			im := &importTx{db: db, st: newTxStmts(ctx, tx), now: db.now().UTC(),
+				channels: map[anliegen.Platform]int64{}, depts: map[string]bool{}}
+			im.numbers = newTicketNumbers(im.st, im.now)
+			for i := range recs[:n] {
+				if err := im.record(&recs[i]); err != nil {
+					return fmt.Errorf("record %q: %w", recs[i].ID, err)
+				}
+			}
+			if err := im.numbers.save(); err != nil {
+				return err
+			}
+			res = im.res
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("import history: %w", err)
+		}
+		total.Imported += res.Imported
+		total.Duplicates += res.Duplicates
+		total.Skipped += res.Skipped
+		total.Messages += res.Messages
+		total.LastEvent = max(total.LastEvent, res.LastEvent)
+		recs = recs[n:]
+	}
+	return total, nil
+}
+
+type importTx struct {
+	db       *DB
+	st       *txStmts
+	now      time.Time
+	numbers  *ticketNumbers
+	channels map[anliegen.Platform]int64
+	depts    map[string]bool
+	res      ImportResult
+}
+
+func (im *importTx) record(r *HistoryRecord) error {
+	if err := r.Validate(); err != nil {
+		im.res.Skipped++
+		im.db.logger.Warn("import: skipped invalid record", "id", truncateUTF8(r.ID, 200), "err", err)
+		return nil
+	}
+	ch, err := im.channel(r.Platform)
+	if err != nil {
+		return err
+	}
+	s := im.db.sanitizer
+	id := truncateUTF8(cleanText(r.ID), maxShortBytes)
+	var exists bool
+	if err := im.st.scan(`SELECT EXISTS (SELECT 1 FROM messages WHERE channel_id = ? AND external_id = ?)`,
+		[]any{ch, id}, &exists); err != nil {
+		return fmt.Errorf("look up record: %w", err)
+	}
+	if exists {
+		im.res.Duplicates++
+		return nil
+	}
+	if err := im.department(r.Department); err != nil {
+		return err
+	}
+	author := s.Short(r.Author)
+	a := anliegen.Author{ExternalID: "import:" + author, Name: author}
+	if strings.HasPrefix(author, "@") {
+		a.Handle, a.Name = author, ""
+	}
+	contactID, err := upsertIdentity(im.st, r.Platform, a, im.now)
+	if err != nil {
+		return err
+	}
+	created, answered := im.times(r)
+	text, answer := s.Text(r.Text), s.Text(strings.TrimSpace(r.Answer))
+	tags, err := normalizeTags(r.Tags)
+	if err != nil {
+		return err
+	}
+	prio := r.Priority
+	if prio == "" {
+		prio = anliegen.PriorityNormal
+	}
+	number, err := im.numbers.next()
+	if err != nil {
+		return err
+	}
+	var firstResponse any
+	if answer != "" {
+		firstResponse = unixMS(answered)
+	}
+	ticketID, err := im.st.insert(insertTicketSQL, number, string(anliegen.StatusResolved), string(prio), r.Department,
+		jsonArray(tags), ch, string(r.Platform), string(r.Kind), contactID, "", snippet(text, subjectRunes),
+		snippet(text, previewRunes), unixMS(created), unixMS(answered), unixMS(answered), firstResponse)
+	if err != nil {
+		return fmt.Errorf("insert ticket: %w", err)
+	}
+	if err := im.event(anliegen.Event{Type: anliegen.EventTicketCreated, TicketID: ticketID, ChannelID: ch,
+		Department: r.Department, CreatedAt: im.now, Data: eventData(map[string]any{"number": number, "imported": true})}); err != nil {
+		return err
+	}
+	in := anliegen.Item{ExternalID: id, Kind: r.Kind, Author: a, Text: text, CreatedAt: created, Lang: s.Short(r.Lang)}
+	if err := im.message(&in, ticketID, ch, anliegen.DirectionIn, contactID, r.Department); err != nil {
+		return err
+	}
+	if answer != "" {
+		out := anliegen.Item{Kind: r.Kind, Author: anliegen.Author{Name: "Import"}, Text: answer, CreatedAt: answered, Lang: in.Lang}
+		if err := im.message(&out, ticketID, ch, anliegen.DirectionOut, 0, r.Department); err != nil {
+			return err
+		}
+	}
+	im.res.Imported++
+	return nil
+}
+
+func (im *importTx) message(m *anliegen.Item, ticketID, ch int64, dir anliegen.Direction, contactID int64, dept string) error {
+	var state, sentAt any
+	if dir == anliegen.DirectionOut {
+		state, sentAt = string(anliegen.DeliverySent), unixMS(m.CreatedAt)
+	}
+	msgID, err := im.st.insert(insertMessageSQL, ticketID, ch, string(dir), m.ExternalID, "", authorName(m.Author),
+		nullID(contactID), "", m.Text, "", "", nil, nil, m.Lang, 0, nil, 0, unixMS(m.CreatedAt), state, sentAt)
+	if err != nil {
+		return fmt.Errorf("insert message: %w", err)
+	}
+	im.res.Messages++
+	e := anliegen.Event{Type: anliegen.EventMessageCreated, TicketID: ticketID, MessageID: msgID, ChannelID: ch,
+		Department: dept, CreatedAt: im.now}
+	if dir == anliegen.DirectionOut {
+		e.Data = eventData(map[string]anliegen.Direction{"direction": dir})
+	}
+	return im.event(e)
+}
+
+func (im *importTx) event(e anliegen.Event) error {
+	id, err := im.st.event(e, im.now)
+	if err != nil {
+		return err
+	}
+	im.res.LastEvent = id
+	return nil
+}
+
+// times returns when the citizen wrote and when the answer went out: the
+// record's created_at, or a time within importSpread before the import
+// derived from the id's hash, so repeated imports agree; the answer
+// follows 20 minutes to 2 days later, never after the import.
+func (im *importTx) times(r *HistoryRecord) (created, answered time.Time) {
+	h := fnv.New64a()
+	h.Write([]byte(r.ID))
+	sum := h.Sum64()
+	created = r.CreatedAt
+	if created.IsZero() {
+		created = im.now.Add(-time.Duration(sum%uint64(importSpread/time.Second)) * time.Second).Truncate(time.Second)
+	}
+	delay := 20*time.Minute + time.Duration((sum>>32)%uint64(48*time.Hour/time.Minute))*time.Minute
+	answered = created.Add(delay)
+	if answered.After(im.now) {
+		answered = im.now
+	}
+	if answered.Before(created) {
+		answered = created
+	}
+	return created, answered
+}
+
+// channel returns the hidden import channel of platform p, creating it.
+func (im *importTx) channel(p anliegen.Platform) (int64, error) {
+	if id, ok := im.channels[p]; ok {
+		return id, nil
+	}
+	name := "Import (" + string(p) + ")"
+	var id int64
+	err := im.st.scan(`SELECT id FROM channels WHERE hidden AND platform = ? AND name = ?`, []any{string(p), name}, &id)
+	if errors.Is(err, sql.ErrNoRows) {
+		id, err = im.st.insert(`INSERT INTO channels(platform, name, enabled, hidden, state, created_at)
+			VALUES (?, ?, 0, 1, 'disabled', ?)`, string(p), name, unixMS(im.now))
+	}
+	if err != nil {
+		return 0, fmt.Errorf("import channel %s: %w", p, err)
+	}
+	im.channels[p] = id
+	return id, nil
+}
+
+// department makes sure the department exists, named by its id until an
+// administrator renames it. A file before migration 0002 has no
+// departments table; tickets then carry the id alone.
+func (im *importTx) department(id string) error {
+	if id == "" || im.depts[id] {
+		return nil
+	}
+	_, err := im.st.exec(`INSERT INTO departments(id, name) VALUES (?, ?) ON CONFLICT(id) DO NOTHING`, id, id)
+	if err != nil && !isNoSuchTable(err) {
+		return fmt.Errorf("create department %s: %w", id, err)
+	}
+	im.depts[id] = true
+	return nil
+}
