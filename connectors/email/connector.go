@@ -21,6 +21,7 @@ type Connector struct {
 	since    time.Time // backfill start of a first poll or a re-scan
 	logger   *slog.Logger
 	now      func() time.Time
+	onIdle   func() // test hook: IDLE has started
 }
 
 var _ anliegen.Connector = (*Connector)(nil)

@@ -8,8 +8,9 @@
 // for staff who read the mailbox in a mail client. A new UIDVALIDITY (the
 // mailbox was recreated or restored) re-scans from the backfill date; the
 // store's dedup on Message-ID absorbs what it already holds. The runtime
-// polls every DefaultPollInterval; IMAP IDLE is not used yet (a poll costs
-// one login and one EXAMINE, and mail is not a chat).
+// polls every DefaultPollInterval; Connector implements anliegen.Waiter,
+// so a runtime that supports it can block in Wait (IMAP IDLE) between polls
+// and poll as soon as mail arrives.
 //
 // Items. ExternalID is the Message-ID without brackets, or for mail without
 // one a hash of the sender-set headers and the body, stable across re-scans.

@@ -28,13 +28,18 @@ type imapSession struct {
 // come back as *anliegen.PlatformError: ErrAuth for a refused login,
 // ErrTemporary for network trouble.
 func dialIMAP(ctx context.Context, s Settings, password string) (*imapSession, error) {
+	return dialIMAPWith(ctx, s, password, nil)
+}
+
+// dialIMAPWith is dialIMAP with a handler for unsolicited server data.
+func dialIMAPWith(ctx context.Context, s Settings, password string, h *imapclient.UnilateralDataHandler) (*imapSession, error) {
 	host, _, _ := net.SplitHostPort(s.IMAPAddr)
 	d := net.Dialer{Timeout: dialTimeout}
 	conn, err := d.DialContext(ctx, "tcp", s.IMAPAddr)
 	if err != nil {
 		return nil, temporary(fmt.Errorf("imap connect: %w", err))
 	}
-	opts := &imapclient.Options{TLSConfig: s.tlsConfig(host)}
+	opts := &imapclient.Options{TLSConfig: s.tlsConfig(host), UnilateralDataHandler: h}
 	var c *imapclient.Client
 	switch s.IMAPTLS {
 	case TLSImplicit:
