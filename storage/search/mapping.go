@@ -1,0 +1,195 @@
+package search
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis/char/regexp"
+	"github.com/blevesearch/bleve/v2/analysis/lang/de"
+	"github.com/blevesearch/bleve/v2/analysis/token/edgengram"
+	"github.com/blevesearch/bleve/v2/analysis/token/length"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/mapping"
+
+	"github.com/anliegen/anliegen"
+)
+
+// Field names in the bleve documents. Only the document ID is stored: hits
+// are filled from the store (SQLite is the truth, invariant 3), which keeps
+// the index small and never shows a stale text.
+const (
+	fieldText       = "text"       // subject and text, German analyzer
+	fieldSuffix     = "suf"        // word endings of long words, for compound heads
+	fieldTicket     = "ticket"     // ticket ID, to find a ticket's documents
+	fieldNumber     = "number"     // ticket number such as A-2026-000123
+	fieldDepartment = "department" // facets and the scope filter
+	fieldPlatform   = "platform"
+	fieldStatus     = "status"
+	fieldTag        = "tag"
+	fieldMonth      = "month" // created_at as YYYY-MM, a facet
+	fieldDirection  = "direction"
+	fieldAnswered   = "answered" // "1" on inbound documents of tickets with a reply
+	fieldCreated    = "created"  // date range filter
+)
+
+// Analyzer names, defined in the index mapping itself so that nothing is
+// registered globally.
+const (
+	analyzerDE     = "anliegen_de"
+	analyzerSuffix = "anliegen_de_suffix"
+)
+
+// Suffix grams: a word of at least minCompound letters is indexed in
+// fieldSuffix with every ending of at least minPart letters, so that
+// "Hundesteuer" is found by "Steuer" and "Müllabfuhr" by "Abfuhr". German
+// compounds put the head last, so endings catch what a compound is about.
+const (
+	minCompound = 7
+	minPart     = 4
+)
+
+// newMapping returns the index mapping. Changing it needs a reindex.
+func newMapping() (*mapping.IndexMappingImpl, error) {
+	im := mapping.NewIndexMapping()
+	im.ScoringModel = "bm25"
+	im.DefaultAnalyzer = analyzerDE
+	if err := im.AddCustomTokenFilter("anliegen_long", map[string]any{
+		"type": length.Name, "min": float64(minCompound),
+	}); err != nil {
+		return nil, fmt.Errorf("add filter: %w", err)
+	}
+	if err := im.AddCustomTokenFilter("anliegen_endings", map[string]any{
+		"type": edgengram.Name, "back": true, "min": float64(minPart), "max": float64(64),
+	}); err != nil {
+		return nil, fmt.Errorf("add filter: %w", err)
+	}
+	// German forms the plural of many words ending in a vowel with -s
+	// (Kitas, Autos, Handys), which the light stemmer keeps. Dropping the s
+	// here, as a space so that offsets stay valid for snippets, makes
+	// "Kita" find "Kitas". Words ending in -is, -us or a diphthong keep it:
+	// there the s is mostly part of the word (Ergebnis, Status, Preis).
+	if err := im.AddCustomCharFilter("anliegen_plural_s", map[string]any{
+		"type": regexp.Name, "regexp": `(\p{L}+[^aeiouäöüAEIOUÄÖÜ\PL][aoyAOY])s(\PL|$)`, "replace": "$1 $2",
+	}); err != nil {
+		return nil, fmt.Errorf("add char filter: %w", err)
+	}
+	chars := []any{"anliegen_plural_s"}
+	base := []any{lowercase.Name, de.StopName, de.NormalizeName, de.LightStemmerName}
+	if err := im.AddCustomAnalyzer(analyzerDE, map[string]any{
+		"type": custom.Name, "char_filters": chars, "tokenizer": unicode.Name, "token_filters": base,
+	}); err != nil {
+		return nil, fmt.Errorf("add analyzer: %w", err)
+	}
+	if err := im.AddCustomAnalyzer(analyzerSuffix, map[string]any{
+		"type": custom.Name, "char_filters": chars, "tokenizer": unicode.Name,
+		"token_filters": append(append([]any{}, base...), "anliegen_long", "anliegen_endings"),
+	}); err != nil {
+		return nil, fmt.Errorf("add analyzer: %w", err)
+	}
+
+	doc := mapping.NewDocumentStaticMapping()
+	text := mapping.NewTextFieldMapping()
+	text.Analyzer = analyzerDE
+	text.Store = false
+	text.IncludeInAll = false
+	text.IncludeTermVectors = true // phrase queries need positions
+	text.DocValues = false
+	doc.AddFieldMappingsAt(fieldText, text)
+
+	suf := mapping.NewTextFieldMapping()
+	suf.Analyzer = analyzerSuffix
+	suf.Store = false
+	suf.IncludeInAll = false
+	suf.IncludeTermVectors = false
+	suf.DocValues = false
+	doc.AddFieldMappingsAt(fieldSuffix, suf)
+
+	for _, f := range []struct {
+		name  string
+		facet bool
+	}{
+		{fieldTicket, false}, {fieldNumber, false}, {fieldDepartment, true},
+		{fieldPlatform, true}, {fieldStatus, true}, {fieldTag, true},
+		{fieldMonth, true}, {fieldDirection, false}, {fieldAnswered, false},
+	} {
+		m := mapping.NewKeywordFieldMapping()
+		m.Store = false
+		m.IncludeInAll = false
+		m.IncludeTermVectors = false
+		m.DocValues = f.facet
+		m.SkipFreqNorm = true
+		doc.AddFieldMappingsAt(f.name, m)
+	}
+	created := mapping.NewDateTimeFieldMapping()
+	created.Store = false
+	created.IncludeInAll = false
+	created.DocValues = false
+	doc.AddFieldMappingsAt(fieldCreated, created)
+
+	im.DefaultMapping = doc
+	im.IndexDynamic = false
+	im.StoreDynamic = false
+	im.DocValuesDynamic = false
+	if err := im.Validate(); err != nil {
+		return nil, fmt.Errorf("validate mapping: %w", err)
+	}
+	return im, nil
+}
+
+// docID names a message's document. It carries the ticket ID so that hits
+// collapse to tickets without a stored field.
+func docID(ticketID, messageID int64) string {
+	return strconv.FormatInt(ticketID, 10) + "-" + strconv.FormatInt(messageID, 10)
+}
+
+// parseDocID is the inverse of docID.
+func parseDocID(id string) (ticketID, messageID int64, err error) {
+	t, m, ok := strings.Cut(id, "-")
+	if !ok {
+		return 0, 0, fmt.Errorf("bad document id %q", id)
+	}
+	if ticketID, err = strconv.ParseInt(t, 10, 64); err != nil {
+		return 0, 0, fmt.Errorf("bad document id %q: %w", id, err)
+	}
+	if messageID, err = strconv.ParseInt(m, 10, 64); err != nil {
+		return 0, 0, fmt.Errorf("bad document id %q: %w", id, err)
+	}
+	return ticketID, messageID, nil
+}
+
+// document returns what bleve indexes of d. answered says whether d's
+// ticket has an outbound message (Similar looks only at those).
+func document(d *anliegen.IndexDoc, answered bool) map[string]any {
+	text := docText(d)
+	m := map[string]any{
+		fieldText:       text,
+		fieldSuffix:     text,
+		fieldTicket:     strconv.FormatInt(d.TicketID, 10),
+		fieldNumber:     strings.ToLower(d.Number),
+		fieldDepartment: d.Department,
+		fieldPlatform:   string(d.Platform),
+		fieldStatus:     string(d.Status),
+		fieldMonth:      d.CreatedAt.UTC().Format("2006-01"),
+		fieldDirection:  string(d.Direction),
+		fieldCreated:    d.CreatedAt.UTC().Format(time.RFC3339),
+	}
+	if len(d.Tags) > 0 {
+		m[fieldTag] = d.Tags
+	}
+	if answered && d.Direction == anliegen.DirectionIn {
+		m[fieldAnswered] = "1"
+	}
+	return m
+}
+
+// docText is the searchable text of d; snippets are cut from the same string.
+func docText(d *anliegen.IndexDoc) string {
+	if d.Subject == "" {
+		return d.Text
+	}
+	return d.Subject + "\n" + d.Text
+}

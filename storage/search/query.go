@@ -1,0 +1,419 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
+
+	"github.com/anliegen/anliegen"
+)
+
+// Boosts of the ways a query word can match, relative to the exact
+// (stemmed, umlaut-folded) term. Measured with TestQuality: a fuzzy or
+// compound match is worth less than the word itself, so that a document
+// with the exact word ranks first.
+const (
+	boostExact    = 1.0
+	boostFuzzy    = 0.5
+	boostPrefix   = 0.4
+	boostSuffix   = 0.4
+	boostHead     = 0.5
+	boostModifier = 0.4
+	boostNumber   = 5.0
+)
+
+// fuzziness allows one typo in words of 5 to 9 letters and two in longer
+// ones; shorter words would match too many other words.
+func fuzziness(term string) int {
+	switch n := utf8.RuneCountInString(term); {
+	case n >= 10:
+		return 2
+	case n >= 5:
+		return 1
+	}
+	return 0
+}
+
+// terms is what a query matches, for building the bleve query and for
+// highlighting snippets.
+type terms struct {
+	words    []wordTerms // one per analysed word, in query order
+	phrases  [][]string  // analysed terms of each required phrase
+	excluded []string
+}
+
+// wordTerms is one analysed query term with the index terms it may match
+// besides itself.
+type wordTerms struct {
+	term   string
+	fuzzy  []variant // index terms within the term's fuzziness
+	prefix []variant // index terms that start with the term
+	parts  []string  // modifier and head when the term is a compound of known words
+}
+
+// variant is an index term that a query term matches, with its boost.
+type variant struct {
+	term  string
+	boost float64
+}
+
+// analyzer wraps the German analyzer with the index reader that compound
+// splitting consults.
+type analyzer struct {
+	a analysis.Analyzer
+}
+
+// tokens returns the analysed tokens of text with their byte offsets.
+func (a analyzer) tokens(text string) analysis.TokenStream {
+	return a.a.Analyze([]byte(text))
+}
+
+// terms returns the analysed terms of text, stop words removed.
+func (a analyzer) terms(text string) []string {
+	ts := a.tokens(text)
+	out := make([]string, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, string(t.Term))
+	}
+	return out
+}
+
+// analyze turns parsed clauses into terms. r may be nil (no compound split).
+func (a analyzer) analyze(ctx context.Context, cs []clause, r index.IndexReader) (terms, error) {
+	var t terms
+	for _, c := range cs {
+		ts := a.terms(c.Text)
+		switch {
+		case len(ts) == 0:
+		case c.Exclude:
+			t.excluded = append(t.excluded, ts...)
+		case c.Phrase && len(ts) > 1:
+			t.phrases = append(t.phrases, ts)
+		default:
+			for _, term := range ts {
+				w := wordTerms{term: term}
+				if r != nil {
+					var err error
+					if w, err = a.expand(ctx, r, term); err != nil {
+						return terms{}, err
+					}
+				}
+				t.words = append(t.words, w)
+			}
+		}
+	}
+	return t, nil
+}
+
+// Limits of the expansion of one query term, so that a short or common
+// word cannot turn into a slow query on a large index. The most frequent
+// variants are kept.
+const (
+	maxFuzzyVariants  = 16
+	maxPrefixVariants = 32
+	maxPrefixScan     = 2000
+)
+
+// expand looks term up in the index: its spelling variants within the
+// fuzziness, longer words it begins (Kita: Kitaplatz; zulassen:
+// Zulassung), and its parts if it is a compound. A term the index does not
+// know, usually a typo, is split after correcting it to its nearest
+// variant ("personalausweiss" splits as "personalausweis").
+func (a analyzer) expand(ctx context.Context, r index.IndexReader, term string) (wordTerms, error) {
+	w := wordTerms{term: term}
+	fuzzy, err := fuzzyVariants(r, term)
+	if err != nil {
+		return w, err
+	}
+	w.fuzzy = fuzzy
+	if w.prefix, err = prefixVariants(r, term); err != nil {
+		return w, err
+	}
+	df, err := docFreq(ctx, r, term)
+	if err != nil {
+		return w, err
+	}
+	whole := term
+	if df == 0 && len(fuzzy) > 0 {
+		whole = fuzzy[0].term
+	}
+	if w.parts, err = a.split(ctx, r, whole); err != nil {
+		return w, err
+	}
+	return w, nil
+}
+
+// fuzzyVariants returns the index terms within term's fuzziness, nearest
+// and then most frequent first, boosted by their distance.
+func fuzzyVariants(r index.IndexReader, term string) ([]variant, error) {
+	f := fuzziness(term)
+	fr, ok := r.(index.IndexReaderFuzzy)
+	if f == 0 || !ok {
+		return nil, nil
+	}
+	_, size := utf8.DecodeRuneInString(term)
+	fd, err := fr.FieldDictFuzzy(fieldText, term, f, term[:size])
+	if err != nil {
+		return nil, fmt.Errorf("fuzzy terms: %w", err)
+	}
+	defer fd.Close()
+	type cand struct {
+		term  string
+		dist  int
+		count uint64
+	}
+	var cs []cand
+	for {
+		e, err := fd.Next()
+		if err != nil {
+			return nil, fmt.Errorf("fuzzy terms: %w", err)
+		}
+		if e == nil {
+			break
+		}
+		if e.Term != term {
+			cs = append(cs, cand{e.Term, distance(term, e.Term), e.Count})
+		}
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].dist != cs[j].dist {
+			return cs[i].dist < cs[j].dist
+		}
+		return cs[i].count > cs[j].count
+	})
+	out := make([]variant, 0, min(len(cs), maxFuzzyVariants))
+	for _, c := range cs[:min(len(cs), maxFuzzyVariants)] {
+		out = append(out, variant{c.term, boostFuzzy / float64(c.dist)})
+	}
+	return out, nil
+}
+
+// prefixVariants returns the most frequent index terms that begin with
+// term. The boost falls with the share of the variant that term covers:
+// "zulass" says more about "zulassung" than "kita" about
+// "kitagebuhrensatzung".
+func prefixVariants(r index.IndexReader, term string) ([]variant, error) {
+	n := utf8.RuneCountInString(term)
+	if n < minPart {
+		return nil, nil
+	}
+	fd, err := r.FieldDictPrefix(fieldText, []byte(term))
+	if err != nil {
+		return nil, fmt.Errorf("prefix terms: %w", err)
+	}
+	defer fd.Close()
+	var es []index.DictEntry
+	for range maxPrefixScan {
+		e, err := fd.Next()
+		if err != nil {
+			return nil, fmt.Errorf("prefix terms: %w", err)
+		}
+		if e == nil {
+			break
+		}
+		if e.Term != term {
+			es = append(es, *e)
+		}
+	}
+	sort.Slice(es, func(i, j int) bool { return es[i].Count > es[j].Count })
+	out := make([]variant, 0, min(len(es), maxPrefixVariants))
+	for _, e := range es[:min(len(es), maxPrefixVariants)] {
+		share := float64(n) / float64(utf8.RuneCountInString(e.Term))
+		out = append(out, variant{e.Term, boostPrefix * (0.5 + 0.5*share)})
+	}
+	return out, nil
+}
+
+// linkers are the German linking elements (Fugenelemente) that may sit
+// between the parts of a compound: Hund-e-steuer, Bibliothek-s-ausweis.
+var linkers = []string{"", "s", "es", "e", "n", "en", "er"}
+
+// split splits a compound term into two words that both occur in the
+// index, such as "hundesteu" into "hund" and "steu", so that a query for
+// "Hundesteuer" finds "Steuer für den Hund". Among several splits it takes
+// the one whose rarer part is most common. Nil when there is none.
+func (a analyzer) split(ctx context.Context, r index.IndexReader, term string) ([]string, error) {
+	runes := []rune(term)
+	if len(runes) < minCompound {
+		return nil, nil
+	}
+	var best []string
+	var bestDF uint64
+	for i := minPart; i <= len(runes)-minPart; i++ {
+		head := string(runes[i:])
+		headDF, err := docFreq(ctx, r, head)
+		if err != nil || headDF == 0 {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		for _, l := range linkers {
+			left := string(runes[:i])
+			if l != "" {
+				var ok bool
+				if left, ok = strings.CutSuffix(left, l); !ok || utf8.RuneCountInString(left) < minPart-1 {
+					continue
+				}
+			}
+			ts := a.terms(left)
+			if len(ts) != 1 {
+				continue
+			}
+			df, err := docFreq(ctx, r, ts[0])
+			if err != nil {
+				return nil, err
+			}
+			if m := min(df, headDF); m > bestDF {
+				best, bestDF = []string{ts[0], head}, m
+			}
+		}
+	}
+	return best, nil
+}
+
+// docFreq returns the number of documents whose text holds term.
+func docFreq(ctx context.Context, r index.IndexReader, term string) (uint64, error) {
+	tfr, err := r.TermFieldReader(ctx, []byte(term), fieldText, false, false, false)
+	if err != nil {
+		return 0, fmt.Errorf("read term: %w", err)
+	}
+	n := tfr.Count()
+	if err := tfr.Close(); err != nil {
+		return 0, fmt.Errorf("close term reader: %w", err)
+	}
+	return n, nil
+}
+
+// textQuery builds the scoring part of a search: every word may match
+// exactly, with typos, as the ending of a compound, or split into its
+// parts; documents matching more words score higher (bleve's coordination
+// factor). Phrases are required, exclusions forbidden.
+func textQuery(t terms, raw []clause) query.Query {
+	var should []query.Query
+	for _, w := range t.words {
+		should = append(should, wordQuery(w))
+	}
+	for _, c := range raw {
+		if !c.Exclude && !c.Phrase && strings.ContainsAny(c.Text, "0123456789") {
+			should = append(should, term(fieldNumber, strings.ToLower(c.Text), boostNumber))
+		}
+	}
+	var must, mustNot []query.Query
+	for _, p := range t.phrases {
+		pq := query.NewPhraseQuery(p, fieldText)
+		must = append(must, pq)
+	}
+	for _, e := range t.excluded {
+		mustNot = append(mustNot, term(fieldText, e, 1))
+	}
+	b := query.NewBooleanQuery(must, nil, mustNot)
+	if len(should) > 0 {
+		d := query.NewDisjunctionQuery(should)
+		if len(must) == 0 {
+			d.SetMin(1)
+		}
+		b.Should = d
+	}
+	return b
+}
+
+// wordQuery matches one query term in any of its forms; the best form
+// counts (see maxQuery).
+func wordQuery(w wordTerms) query.Query {
+	alts := []query.Query{term(fieldText, w.term, boostExact)}
+	for _, v := range w.fuzzy {
+		alts = append(alts, term(fieldText, v.term, v.boost))
+	}
+	for _, v := range w.prefix {
+		alts = append(alts, term(fieldText, v.term, v.boost))
+	}
+	if utf8.RuneCountInString(w.term) >= minPart {
+		alts = append(alts, term(fieldSuffix, w.term, boostSuffix))
+	}
+	if len(w.parts) == 2 {
+		// The head of a German compound names what it is (a
+		// Straßenlaterne is a Laterne);
+		// the modifier only narrows it: alone ("Straße") it is another
+		// thing, together with the head ("Steuer für den Hund") it is
+		// nearly the compound.
+		both := query.NewConjunctionQuery([]query.Query{
+			term(fieldText, w.parts[0], 1), term(fieldText, w.parts[1], 1),
+		})
+		both.SetBoost(boostModifier)
+		alts = append(alts, term(fieldText, w.parts[1], boostHead), both)
+	}
+	return &maxQuery{queries: alts}
+}
+
+func term(field, t string, boost float64) query.Query {
+	q := query.NewTermQuery(t)
+	q.SetField(field)
+	q.SetBoost(boost)
+	return q
+}
+
+// anyTerm matches documents whose field holds one of values.
+func anyTerm(field string, values []string) query.Query {
+	qs := make([]query.Query, 0, len(values))
+	for _, v := range values {
+		qs = append(qs, term(field, v, 1))
+	}
+	return query.NewDisjunctionQuery(qs)
+}
+
+// filterQuery is the non-scoring part of a search: scope first (invariant
+// 5), then the user's filters. It returns nil when the scope sees nothing.
+func filterQuery(scope anliegen.Scope, departments []string, platforms []anliegen.Platform,
+	statuses []anliegen.Status, tags []string, from, to time.Time) query.Query {
+	var fs []query.Query
+	if !scope.All {
+		var ds []string
+		for _, d := range scope.Departments {
+			if d != "" {
+				ds = append(ds, d)
+			}
+		}
+		if len(ds) == 0 {
+			return nil
+		}
+		fs = append(fs, anyTerm(fieldDepartment, ds))
+	}
+	if len(departments) > 0 {
+		fs = append(fs, anyTerm(fieldDepartment, departments))
+	}
+	if len(platforms) > 0 {
+		ps := make([]string, len(platforms))
+		for i, p := range platforms {
+			ps[i] = string(p)
+		}
+		fs = append(fs, anyTerm(fieldPlatform, ps))
+	}
+	if len(statuses) > 0 {
+		ss := make([]string, len(statuses))
+		for i, s := range statuses {
+			ss[i] = string(s)
+		}
+		fs = append(fs, anyTerm(fieldStatus, ss))
+	}
+	for _, tag := range tags {
+		fs = append(fs, term(fieldTag, tag, 1))
+	}
+	if !from.IsZero() || !to.IsZero() {
+		incl, excl := true, false
+		r := query.NewDateRangeInclusiveQuery(from, to, &incl, &excl)
+		r.SetField(fieldCreated)
+		fs = append(fs, r)
+	}
+	if len(fs) == 0 {
+		return query.NewMatchAllQuery()
+	}
+	return query.NewConjunctionQuery(fs)
+}

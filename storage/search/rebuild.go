@@ -1,0 +1,121 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+
+	"github.com/anliegen/anliegen"
+)
+
+// Rebuild sizes: tickets per ScanIndexDocs call and documents per bleve
+// batch. Large batches make fewer, larger segments and build fastest.
+const (
+	rebuildTickets = 1000
+	rebuildBatch   = 5000
+)
+
+// Rebuild builds a fresh index from src in a new directory and swaps it in
+// for the live one: searches in flight finish on the old index, later ones
+// use the new index, and the old directory is removed. The new index's
+// checkpoint is the last event ID read before the walk, so events written
+// during the rebuild are replayed by Run afterwards. On error the live
+// index stays as it was.
+func (x *Index) Rebuild(ctx context.Context, src anliegen.IndexSource) error {
+	if x.readOnly {
+		return errors.New("rebuild index: index is read-only")
+	}
+	start := time.Now()
+	last, err := src.LastEventID(ctx)
+	if err != nil {
+		return fmt.Errorf("rebuild index: last event: %w", err)
+	}
+	idx, name, err := x.create()
+	if err != nil {
+		return fmt.Errorf("rebuild index: %w", err)
+	}
+	n, err := fill(ctx, idx, src, last)
+	if err != nil {
+		_ = idx.Close()
+		_ = os.RemoveAll(filepath.Join(x.dir, name))
+		return fmt.Errorf("rebuild index: %w", err)
+	}
+	if err := x.swap(idx, name); err != nil {
+		_ = idx.Close()
+		_ = os.RemoveAll(filepath.Join(x.dir, name))
+		return fmt.Errorf("rebuild index: %w", err)
+	}
+	x.logger.InfoContext(ctx, "search index rebuilt", "index", name, "docs", n,
+		"checkpoint", last, "duration", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// fill indexes every document of src into idx and sets its checkpoint.
+func fill(ctx context.Context, idx bleve.Index, src anliegen.IndexSource, checkpoint int64) (int, error) {
+	b := idx.NewBatch()
+	total := 0
+	after := int64(0)
+	for {
+		docs, next, err := src.ScanIndexDocs(ctx, after, rebuildTickets)
+		if err != nil {
+			return total, fmt.Errorf("scan documents after ticket %d: %w", after, err)
+		}
+		if err := addDocs(b, docs); err != nil {
+			return total, err
+		}
+		total += len(docs)
+		if b.Size() >= rebuildBatch || next == 0 {
+			if next == 0 {
+				b.SetInternal(keyCheckpoint, []byte(strconv.FormatInt(checkpoint, 10)))
+			}
+			if err := idx.Batch(b); err != nil {
+				return total, fmt.Errorf("index batch: %w", err)
+			}
+			b.Reset()
+		}
+		if next == 0 {
+			return total, nil
+		}
+		if next <= after {
+			return total, fmt.Errorf("scan documents: cursor went from %d back to %d", after, next)
+		}
+		after = next
+	}
+}
+
+// swap makes idx the live index: CURRENT first, so a crash after it opens
+// the new index, then the pointer, then the old index is closed and removed.
+func (x *Index) swap(idx bleve.Index, name string) error {
+	a, err := newAnalyzer(idx)
+	if err != nil {
+		return err
+	}
+	x.writeMu.Lock()
+	defer x.writeMu.Unlock()
+	x.mu.RLock()
+	closed := x.idx == nil
+	x.mu.RUnlock()
+	if closed {
+		return errClosed
+	}
+	if err := writeCurrent(x.dir, name); err != nil {
+		return err
+	}
+	x.mu.Lock()
+	old, oldName := x.idx, x.name
+	x.idx, x.name, x.an = idx, name, a
+	x.mu.Unlock()
+	if err := old.Close(); err != nil {
+		x.logger.Warn("close old index", "index", oldName, "err", err)
+	}
+	if err := os.RemoveAll(filepath.Join(x.dir, oldName)); err != nil {
+		x.logger.Warn("remove old index", "index", oldName, "err", err)
+	}
+	return nil
+}

@@ -1,0 +1,389 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
+
+	"github.com/anliegen/anliegen"
+)
+
+// Limits of a search request.
+const (
+	defaultLimit = 20
+	maxLimit     = 100
+	maxOffset    = 10000
+)
+
+// facetSizes are how many values each facet reports, most frequent first.
+var facetSizes = map[string]int{
+	fieldDepartment: 30, fieldPlatform: 15, fieldStatus: 10, fieldTag: 30, fieldMonth: 36,
+}
+
+// Search returns the messages matching q within q.Scope, best first, with
+// snippets and facet counts over all matches. EInvalid for an empty or
+// malformed query or bad paging.
+func (x *Index) Search(ctx context.Context, q anliegen.SearchQuery) (anliegen.SearchResult, error) {
+	cs, err := validate(q)
+	if err != nil {
+		return anliegen.SearchResult{}, err
+	}
+	empty := anliegen.SearchResult{Hits: []anliegen.SearchHit{}, Facets: map[string][]anliegen.FacetCount{}}
+	filter := filterQuery(q.Scope, q.Departments, q.Platforms, q.Statuses, q.Tags, q.From, q.To)
+	if filter == nil {
+		return empty, nil
+	}
+	limit := q.Limit
+	if limit == 0 {
+		limit = defaultLimit
+	}
+	limit = min(limit, maxLimit)
+
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.idx == nil {
+		return anliegen.SearchResult{}, errClosed
+	}
+	t, err := x.analyzeQuery(ctx, cs)
+	if err != nil {
+		return anliegen.SearchResult{}, err
+	}
+	if len(t.words) == 0 && len(t.phrases) == 0 {
+		return anliegen.SearchResult{}, anliegen.Invalid("q", "query has no searchable words")
+	}
+	b := textQuery(t, cs).(*query.BooleanQuery)
+	b.AddFilter(filter)
+	// Fetch a window of at least rerankWindow hits from the start, so that
+	// messages of one ticket can be ranked together, then cut the page.
+	window := max(q.Offset+limit, rerankWindow)
+	req := bleve.NewSearchRequestOptions(b, window, 0, false)
+	for f, n := range facetSizes {
+		req.AddFacet(f, bleve.NewFacetRequest(f, n))
+	}
+	res, err := x.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return anliegen.SearchResult{}, fmt.Errorf("search: %w", err)
+	}
+	page := rerank(res.Hits)
+	page = page[min(q.Offset, len(page)):min(q.Offset+limit, len(page))]
+	hits, err := x.fill(ctx, page, q.Scope, newMatcher(t))
+	if err != nil {
+		return anliegen.SearchResult{}, err
+	}
+	out := anliegen.SearchResult{Hits: hits, Total: res.Total, Facets: facets(res.Facets)}
+	return out, nil
+}
+
+// rerankWindow is how many of the best messages rerank considers.
+const rerankWindow = 100
+
+// otherMessages is how much the other matching messages of a ticket add to
+// its best one.
+const otherMessages = 0.5
+
+// rerank orders message hits by their ticket's score: the best message's
+// score plus a share of the others'. A question and its answer both
+// matching make a ticket more relevant than one message alone, and the
+// messages of a ticket come out next to each other, best first.
+func rerank(dms search.DocumentMatchCollection) search.DocumentMatchCollection {
+	type group struct {
+		score float64
+		first int
+	}
+	groups := map[int64]*group{}
+	tickets := make([]int64, len(dms))
+	for i, dm := range dms {
+		t, _, err := parseDocID(dm.ID)
+		if err != nil {
+			t = -int64(i) - 1 // keep unparsable IDs apart; fill reports them
+		}
+		tickets[i] = t
+		if g := groups[t]; g != nil {
+			g.score += otherMessages * dm.Score
+		} else {
+			groups[t] = &group{score: dm.Score, first: i}
+		}
+	}
+	idx := make([]int, len(dms))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		ga, gb := groups[tickets[idx[a]]], groups[tickets[idx[b]]]
+		if ga != gb {
+			if ga.score != gb.score {
+				return ga.score > gb.score
+			}
+			return ga.first < gb.first
+		}
+		return idx[a] < idx[b]
+	})
+	out := make(search.DocumentMatchCollection, len(dms))
+	for i, j := range idx {
+		out[i] = dms[j]
+	}
+	return out
+}
+
+func validate(q anliegen.SearchQuery) ([]clause, error) {
+	if len(q.Q) > maxQueryLen {
+		return nil, anliegen.Invalid("q", "must be at most %d bytes", maxQueryLen)
+	}
+	cs := parseQuery(q.Q)
+	if len(cs) == 0 {
+		return nil, anliegen.Invalid("q", "must not be empty")
+	}
+	if len(cs) > maxQueryClauses {
+		return nil, anliegen.Invalid("q", "must have at most %d words", maxQueryClauses)
+	}
+	if q.Limit < 0 {
+		return nil, anliegen.Invalid("limit", "must not be negative")
+	}
+	if q.Offset < 0 || q.Offset > maxOffset {
+		return nil, anliegen.Invalid("offset", "must be between 0 and %d", maxOffset)
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From) {
+		return nil, anliegen.Invalid("to", "must not be before from")
+	}
+	return cs, nil
+}
+
+// analyzeQuery analyses the clauses, splitting compounds against the
+// current index. Callers hold x.mu.
+func (x *Index) analyzeQuery(ctx context.Context, cs []clause) (terms, error) {
+	r, err := x.idx.Advanced()
+	if err != nil {
+		return terms{}, fmt.Errorf("search: %w", err)
+	}
+	reader, err := r.Reader()
+	if err != nil {
+		return terms{}, fmt.Errorf("search: %w", err)
+	}
+	defer reader.Close()
+	t, err := x.an.analyze(ctx, cs, reader)
+	if err != nil {
+		return terms{}, fmt.Errorf("search: %w", err)
+	}
+	return t, nil
+}
+
+// fill turns bleve hits into SearchHits with the current data of the
+// store. A hit whose message is gone, or whose ticket moved out of scope
+// since it was indexed, is dropped: the store is the truth.
+func (x *Index) fill(ctx context.Context, dms search.DocumentMatchCollection, scope anliegen.Scope, m *matcher) ([]anliegen.SearchHit, error) {
+	docs, err := x.load(ctx, dms)
+	if err != nil {
+		return nil, err
+	}
+	hits := make([]anliegen.SearchHit, 0, len(dms))
+	for _, dm := range dms {
+		_, msgID, err := parseDocID(dm.ID)
+		if err != nil {
+			return nil, err
+		}
+		d, ok := docs[msgID]
+		if !ok || !scope.Allows(d.Department) {
+			continue
+		}
+		hits = append(hits, anliegen.SearchHit{
+			TicketID:   d.TicketID,
+			MessageID:  d.MessageID,
+			Number:     d.Number,
+			Platform:   d.Platform,
+			ExternalID: d.ExternalID,
+			Department: d.Department,
+			Status:     d.Status,
+			Direction:  d.Direction,
+			Score:      dm.Score,
+			Snippet:    snippet(x.an, m, docText(d)),
+			CreatedAt:  d.CreatedAt,
+		})
+	}
+	return hits, nil
+}
+
+// load returns the current documents of the hits' tickets by message ID.
+func (x *Index) load(ctx context.Context, dms search.DocumentMatchCollection) (map[int64]*anliegen.IndexDoc, error) {
+	var ids []int64
+	for _, dm := range dms {
+		t, _, err := parseDocID(dm.ID)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(ids, t) {
+			ids = append(ids, t)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	ds, err := x.opts.Source.IndexDocs(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load hits: %w", err)
+	}
+	out := make(map[int64]*anliegen.IndexDoc, len(ds))
+	for i := range ds {
+		out[ds[i].MessageID] = &ds[i]
+	}
+	return out, nil
+}
+
+func facets(fr search.FacetResults) map[string][]anliegen.FacetCount {
+	out := make(map[string][]anliegen.FacetCount, len(fr))
+	for name, f := range fr {
+		cs := []anliegen.FacetCount{}
+		if f.Terms != nil {
+			for _, t := range f.Terms.Terms() {
+				cs = append(cs, anliegen.FacetCount{Term: t.Term, Count: t.Count})
+			}
+		}
+		if name == fieldMonth {
+			sort.Slice(cs, func(i, j int) bool { return cs[i].Term > cs[j].Term })
+		}
+		out[name] = cs
+	}
+	return out
+}
+
+// Similar returns up to limit resolved or closed tickets within scope whose
+// inbound messages are most like text, each with its question and the
+// answer that was sent, best first. excludeTicket (the ticket being
+// answered) is left out. EInvalid for a text without searchable words.
+func (x *Index) Similar(ctx context.Context, text string, scope anliegen.Scope, excludeTicket int64, limit int) ([]anliegen.SimilarTicket, error) {
+	if limit <= 0 {
+		limit = 5
+	}
+	limit = min(limit, maxLimit)
+	filter := filterQuery(scope, nil, nil, []anliegen.Status{anliegen.StatusResolved, anliegen.StatusClosed}, nil, time.Time{}, time.Time{})
+	if filter == nil {
+		return []anliegen.SimilarTicket{}, nil
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.idx == nil {
+		return nil, errClosed
+	}
+	reader, err := x.reader()
+	if err != nil {
+		return nil, err
+	}
+	should, err := x.similarTerms(ctx, reader, text)
+	_ = reader.Close()
+	if err != nil {
+		return nil, err
+	}
+	if len(should) == 0 {
+		return nil, anliegen.Invalid("text", "has no searchable words")
+	}
+	d := query.NewDisjunctionQuery(should)
+	d.SetMin(1)
+	b := query.NewBooleanQuery(nil, nil, []query.Query{term(fieldTicket, strconv.FormatInt(excludeTicket, 10), 1)})
+	b.Should = d
+	b.AddFilter(query.NewConjunctionQuery([]query.Query{
+		filter, term(fieldDirection, string(anliegen.DirectionIn), 1), term(fieldAnswered, "1", 1),
+	}))
+	// Several messages of one ticket may match; ask for more to fill limit.
+	res, err := x.idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(b, limit*3, 0, false))
+	if err != nil {
+		return nil, fmt.Errorf("similar: %w", err)
+	}
+	return x.similarTickets(ctx, res.Hits, scope, limit)
+}
+
+// maxSimilarTerms bounds the query built from a whole message: its rarest
+// words carry the meaning, and a long mail must not become a slow query.
+const maxSimilarTerms = 24
+
+// similarTerms picks the rarest words of text that occur in the index.
+func (x *Index) similarTerms(ctx context.Context, r index.IndexReader, text string) ([]query.Query, error) {
+	type tf struct {
+		term string
+		df   uint64
+	}
+	var ts []tf
+	seen := map[string]bool{}
+	for _, s := range x.an.terms(text) {
+		if seen[s] || len([]rune(s)) < 3 {
+			continue
+		}
+		seen[s] = true
+		df, err := docFreq(ctx, r, s)
+		if err != nil {
+			return nil, fmt.Errorf("similar: %w", err)
+		}
+		if df > 0 {
+			ts = append(ts, tf{s, df})
+		}
+	}
+	sort.SliceStable(ts, func(i, j int) bool { return ts[i].df < ts[j].df })
+	if len(ts) > maxSimilarTerms {
+		ts = ts[:maxSimilarTerms]
+	}
+	qs := make([]query.Query, 0, len(ts))
+	for _, t := range ts {
+		qs = append(qs, term(fieldText, t.term, 1))
+	}
+	return qs, nil
+}
+
+func (x *Index) reader() (index.IndexReader, error) {
+	a, err := x.idx.Advanced()
+	if err != nil {
+		return nil, fmt.Errorf("index reader: %w", err)
+	}
+	r, err := a.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("index reader: %w", err)
+	}
+	return r, nil
+}
+
+// similarTickets collapses message hits to tickets and loads question and
+// answer from the store. The answer is the ticket's latest outbound message.
+func (x *Index) similarTickets(ctx context.Context, dms search.DocumentMatchCollection, scope anliegen.Scope, limit int) ([]anliegen.SimilarTicket, error) {
+	docs, err := x.load(ctx, dms)
+	if err != nil {
+		return nil, err
+	}
+	answers := map[int64]*anliegen.IndexDoc{}
+	for _, d := range docs {
+		if d.Direction == anliegen.DirectionOut {
+			if a := answers[d.TicketID]; a == nil || d.CreatedAt.After(a.CreatedAt) ||
+				d.CreatedAt.Equal(a.CreatedAt) && d.MessageID > a.MessageID {
+				answers[d.TicketID] = d
+			}
+		}
+	}
+	out := []anliegen.SimilarTicket{}
+	seen := map[int64]bool{}
+	for _, dm := range dms {
+		_, msgID, err := parseDocID(dm.ID)
+		if err != nil {
+			return nil, err
+		}
+		q, ok := docs[msgID]
+		if !ok || seen[q.TicketID] || !q.Status.Done() || !scope.Allows(q.Department) || answers[q.TicketID] == nil {
+			continue
+		}
+		seen[q.TicketID] = true
+		out = append(out, anliegen.SimilarTicket{
+			TicketID: q.TicketID,
+			Number:   q.Number,
+			Question: docText(q),
+			Answer:   answers[q.TicketID].Text,
+			Score:    dm.Score,
+		})
+		if len(out) == limit {
+			break
+		}
+	}
+	return out, nil
+}
