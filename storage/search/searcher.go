@@ -249,4 +249,3 @@ func facets(fr search.FacetResults) map[string][]anliegen.FacetCount {
 	}
 	return out
 }
-
