@@ -59,9 +59,12 @@ func Parse(raw []byte, opts ParseOptions) (anliegen.Item, error) {
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	e, err := message.Read(bytes.NewReader(raw))
+	// A non-nil entity with an error means an unknown charset or transfer
+	// encoding: the body is then read as it is.
+	e, _ := message.Read(bytes.NewReader(raw))
 	if e == nil {
-		return anliegen.Item{}, fmt.Errorf("%w: read header: %v", ErrMalformed, err)
+		// The cause quotes the bad header line: citizen data, not for logs.
+		return anliegen.Item{}, fmt.Errorf("%w: unreadable header", ErrMalformed)
 	}
 	h := gomail.Header{Header: e.Header}
 	it := anliegen.Item{Kind: anliegen.KindMail}
@@ -89,8 +92,8 @@ func Parse(raw []byte, opts ParseOptions) (anliegen.Item, error) {
 	it.CreatedAt = messageDate(h, opts.Received, now())
 	it.AutoReply = isAutoReply(h, e, author.ExternalID)
 
-	var b bodyParts
-	b.walk(e, 0)
+	b := bodyParts{altSeen: map[int]bool{}}
+	b.walk(e, 0, 0)
 	it.Text, it.HTML, it.Attachments = b.text, b.html, b.attachments
 	if opts.Truncated && len(it.Attachments) > 0 {
 		it.Attachments[len(it.Attachments)-1].Size = 0
@@ -270,25 +273,34 @@ func isAutoReply(h gomail.Header, e *message.Entity, sender string) bool {
 }
 
 // bodyParts collects the parts of a message while walking its MIME tree.
+// Text parts outside multipart/alternative are joined (clients split the
+// text around inline images); of each alternative only the first plain
+// text counts.
 type bodyParts struct {
 	text, html  string
 	attachments []anliegen.Attachment
 	parts       int
+	alts        int          // multipart/alternative groups seen
+	altSeen     map[int]bool // groups whose plain text was taken
 }
 
-func (b *bodyParts) walk(e *message.Entity, depth int) {
+func (b *bodyParts) walk(e *message.Entity, depth, group int) {
 	b.parts++
 	if b.parts > maxParts || depth > maxDepth {
 		return
 	}
 	if mr := e.MultipartReader(); mr != nil {
+		if t, _, _ := e.Header.ContentType(); t == "multipart/alternative" {
+			b.alts++
+			group = b.alts
+		}
 		for {
 			p, err := mr.NextPart()
 			if p == nil || (err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err)) {
 				// A truncated or broken multipart keeps what was read so far.
 				return
 			}
-			b.walk(p, depth+1)
+			b.walk(p, depth+1, group)
 			if b.parts > maxParts {
 				return
 			}
@@ -303,8 +315,17 @@ func (b *bodyParts) walk(e *message.Entity, depth int) {
 	isText := t == "text/plain" || t == "text/html"
 	if isText && disp != "attachment" && name == "" {
 		body := readLimited(e.Body, maxHTMLBytes)
-		if t == "text/plain" && b.text == "" {
-			b.text = truncateUTF8(normalizeText(validText(string(body))), maxTextBytes)
+		if t == "text/plain" && !b.altSeen[group] {
+			if group != 0 {
+				b.altSeen[group] = true
+			}
+			part := normalizeText(validText(string(body)))
+			if b.text != "" && part != "" {
+				part = b.text + "\n\n" + part
+			} else if part == "" {
+				part = b.text
+			}
+			b.text = truncateUTF8(part, maxTextBytes)
 		} else if t == "text/html" && b.html == "" {
 			b.html = truncateUTF8(validText(string(body)), maxHTMLBytes)
 		}

@@ -260,3 +260,39 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseJoinsSplitText(t *testing.T) {
+	it := mustParse(t, crlf(`From: a@example.org
+Message-ID: <split@example.org>
+Content-Type: multipart/mixed; boundary="m"
+
+--m
+Content-Type: text/plain; charset=utf-8
+
+Hier das Foto vom Schlagloch:
+--m
+Content-Type: image/png
+Content-Disposition: inline
+
+PNG
+--m
+Content-Type: multipart/alternative; boundary="a"
+
+--a
+Content-Type: text/plain; charset=utf-8
+
+Es ist etwa 30 cm breit.
+--a
+Content-Type: text/plain; charset=utf-8
+
+doppelt, darf nicht erscheinen
+--a--
+--m--
+`))
+	if want := "Hier das Foto vom Schlagloch:\n\nEs ist etwa 30 cm breit."; it.Text != want {
+		t.Errorf("text = %q, want %q", it.Text, want)
+	}
+	if len(it.Attachments) != 1 || it.Attachments[0].Name != "unbenannt" {
+		t.Errorf("attachments = %+v", it.Attachments)
+	}
+}
