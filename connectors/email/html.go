@@ -48,9 +48,7 @@ func htmlToText(src string) string {
 					w.raw("- ")
 				}
 			case atom.Td, atom.Th:
-				if !end {
-					w.raw(" ")
-				}
+				w.space = true // cells on one line, but never a space at line start
 			case atom.A:
 				if !end {
 					href = append(href, attr(z, hasAttr, "href"))
