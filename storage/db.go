@@ -35,6 +35,9 @@ type DB struct {
 	// argon is the password hashing cost; zero means defaultArgon. Tests
 	// lower it (user_password.go).
 	argon argonParams
+	// minPassword overrides minPasswordLen when positive (the demo's
+	// users have the short password "demo"); see SetMinPasswordLength.
+	minPassword int
 
 	routerMu       sync.Mutex
 	router         *routerCache

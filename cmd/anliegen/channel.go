@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/anliegen/anliegen"
+	"github.com/anliegen/anliegen/connectors/email"
+	"github.com/anliegen/anliegen/connectors/mastodon"
+)
+
+// runChannel adds and lists channels. Secrets come from files, never from
+// flags, and are never printed.
+func runChannel(ctx context.Context, g *Global, args []string) error {
+	if len(args) == 0 {
+		return usageErr("expected 'channel add mastodon|email ...' or 'channel list'")
+	}
+	switch {
+	case args[0] == "list":
+		return channelList(ctx, g)
+	case args[0] == "add" && len(args) > 1 && args[1] == "mastodon":
+		return channelAddMastodon(ctx, g, args[2:])
+	case args[0] == "add" && len(args) > 1 && args[1] == "email":
+		return channelAddEmail(ctx, g, args[2:])
+	}
+	return usageErr("expected 'channel add mastodon|email ...' or 'channel list'")
+}
+
+func channelAddMastodon(ctx context.Context, g *Global, args []string) error {
+	fs := newFlagSet("channel add mastodon", g.Env)
+	instance := fs.String("instance", "", "instance base `URL`, e.g. https://social.example")
+	tokenFile := fs.String("token-file", "", "`file` holding the account's access token")
+	name := fs.String("name", "", "name shown to staff")
+	account := fs.String("account", "", "the town's handle, e.g. @stadt@social.example")
+	interval := fs.Duration("interval", 30*time.Second, "poll interval")
+	since := fs.Duration("backfill", 30*24*time.Hour, "fetch history this far back")
+	skipTest := fs.Bool("no-test", false, "do not verify the token against the instance")
+	if err := parseFlags(fs, args, g.Env); err != nil {
+		return err
+	}
+	if *tokenFile == "" {
+		return usageErr("--token-file is required")
+	}
+	token, err := readSecretFile(*tokenFile)
+	if err != nil {
+		return err
+	}
+	s := mastodon.Settings{Instance: *instance}
+	if err := s.Validate(); err != nil {
+		return usageErr("%v", err)
+	}
+	if !*skipTest {
+		if err := mastodon.Test(ctx, s, token); err != nil {
+			return fmt.Errorf("connection test (use --no-test to skip): %w", err)
+		}
+	}
+	raw, _ := json.Marshal(s)
+	ch := anliegen.Channel{Platform: anliegen.PlatformMastodon, Name: *name, Account: *account, Settings: raw,
+		Secret: []byte(token), Enabled: true, PollInterval: *interval, BackfillSince: time.Now().Add(-*since)}
+	if ch.Name == "" {
+		ch.Name = "Mastodon " + *account
+	}
+	return createChannel(ctx, g, &ch)
+}
+
+func channelAddEmail(ctx context.Context, g *Global, args []string) error {
+	fs := newFlagSet("channel add email", g.Env)
+	var s email.Settings
+	fs.StringVar(&s.IMAPAddr, "imap", "", "IMAP server `host:port`")
+	fs.StringVar(&s.IMAPTLS, "imap-tls", "tls", "IMAP transport security: tls or starttls")
+	fs.StringVar(&s.IMAPUsername, "imap-user", "", "IMAP login")
+	fs.StringVar(&s.Mailbox, "mailbox", "INBOX", "mailbox to read")
+	fs.StringVar(&s.SentMailbox, "sent-mailbox", "", "mailbox that receives copies of replies (optional)")
+	fs.StringVar(&s.SMTPAddr, "smtp", "", "SMTP submission server `host:port`")
+	fs.StringVar(&s.SMTPTLS, "smtp-tls", "starttls", "SMTP transport security: tls or starttls")
+	fs.StringVar(&s.SMTPUsername, "smtp-user", "", "SMTP login (default: the IMAP login)")
+	fs.StringVar(&s.FromAddress, "from", "", "From `address` of replies")
+	fs.StringVar(&s.FromName, "from-name", "", "From name of replies")
+	pwFile := fs.String("password-file", "", "`file` holding the IMAP password (also used for SMTP)")
+	smtpPwFile := fs.String("smtp-password-file", "", "`file` holding the SMTP password, if it differs")
+	name := fs.String("name", "", "name shown to staff")
+	interval := fs.Duration("interval", 60*time.Second, "poll interval")
+	since := fs.Duration("backfill", 30*24*time.Hour, "fetch history this far back")
+	skipTest := fs.Bool("no-test", false, "do not test the IMAP and SMTP logins")
+	if err := parseFlags(fs, args, g.Env); err != nil {
+		return err
+	}
+	if *pwFile == "" {
+		return usageErr("--password-file is required")
+	}
+	var sec email.Secret
+	var err error
+	if sec.IMAPPassword, err = readSecretFile(*pwFile); err != nil {
+		return err
+	}
+	if *smtpPwFile != "" {
+		if sec.SMTPPassword, err = readSecretFile(*smtpPwFile); err != nil {
+			return err
+		}
+	}
+	raw, _ := json.Marshal(s)
+	secret, _ := json.Marshal(sec)
+	if _, _, err := email.ParseSettings(raw, secret); err != nil {
+		return usageErr("%v", err)
+	}
+	if !*skipTest {
+		if err := email.Test(ctx, raw, secret); err != nil {
+			return fmt.Errorf("connection test (use --no-test to skip): %w", err)
+		}
+	}
+	ch := anliegen.Channel{Platform: anliegen.PlatformEmail, Name: *name, Account: s.FromAddress, Settings: raw,
+		Secret: secret, Enabled: true, PollInterval: *interval, BackfillSince: time.Now().Add(-*since)}
+	if ch.Name == "" {
+		ch.Name = "E-Mail " + s.FromAddress
+	}
+	return createChannel(ctx, g, &ch)
+}
+
+func createChannel(ctx context.Context, g *Global, ch *anliegen.Channel) error {
+	db, err := g.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.CreateChannel(ctx, ch); err != nil {
+		return fmt.Errorf("create channel: %w", err)
+	}
+	fmt.Fprintf(g.Env.Stdout, "channel %d (%s) added; a running server picks it up within a minute\n", ch.ID, ch.Name)
+	return nil
+}
+
+func channelList(ctx context.Context, g *Global) error {
+	db, err := g.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	chs, err := db.Channels(ctx)
+	if err != nil {
+		return fmt.Errorf("list channels: %w", err)
+	}
+	tw := tabwriter.NewWriter(g.Env.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tPLATFORM\tNAME\tENABLED\tSTATE\tLAST SUCCESS\tFAILURES\tLAST ERROR")
+	for _, ch := range chs {
+		last := "never"
+		if t := ch.Health.LastSuccessAt; t != nil {
+			last = time.Since(*t).Round(time.Second).String() + " ago"
+		}
+		state := ch.Health.State
+		if state == "" {
+			state = "new"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%v\t%s\t%s\t%d\t%s\n", ch.ID, ch.Platform, ch.Name, ch.Enabled, state, last,
+			ch.Health.ConsecutiveFailures, ch.Health.LastError)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/anliegen/anliegen"
+	"github.com/anliegen/anliegen/connectors"
+	"github.com/anliegen/anliegen/connectors/email"
+	"github.com/anliegen/anliegen/connectors/mastodon"
+	"github.com/anliegen/anliegen/server"
+	"github.com/anliegen/anliegen/storage"
+	"github.com/anliegen/anliegen/storage/search"
+	"github.com/anliegen/anliegen/ui"
+)
+
+// serveOptions are the flags of serve (and of demo, which adds its own).
+type serveOptions struct {
+	Listen           string
+	BaseURL          string
+	TLSCert, TLSKey  string
+	MetricsTokenFile string
+	SessionTTL       time.Duration
+}
+
+func (o *serveOptions) register(fs interface {
+	StringVar(*string, string, string, string)
+	DurationVar(*time.Duration, string, time.Duration, string)
+}, listen string) {
+	fs.StringVar(&o.Listen, "listen", listen, "listen `address`")
+	fs.StringVar(&o.BaseURL, "base-url", "", "public `URL` staff open (sets Secure cookies for https, allowed websocket origin)")
+	fs.StringVar(&o.TLSCert, "tls-cert", "", "TLS certificate `file` (with --tls-key)")
+	fs.StringVar(&o.TLSKey, "tls-key", "", "TLS key `file`")
+	fs.StringVar(&o.MetricsTokenFile, "metrics-token-file", "", "`file` with a bearer token required for /metrics (default: open)")
+	fs.DurationVar(&o.SessionTTL, "session-ttl", 12*time.Hour, "how long a login lasts")
+}
+
+func (o *serveOptions) validate() error {
+	if (o.TLSCert == "") != (o.TLSKey == "") {
+		return usageErr("--tls-cert and --tls-key go together")
+	}
+	if _, _, err := net.SplitHostPort(o.Listen); err != nil {
+		return usageErr("--listen: %v", err)
+	}
+	return nil
+}
+
+func runServe(ctx context.Context, g *Global, args []string) error {
+	var o serveOptions
+	fs := newFlagSet("serve", g.Env)
+	o.register(fs, ":8080")
+	if err := parseFlags(fs, args, g.Env); err != nil {
+		return err
+	}
+	if err := o.validate(); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, g, o)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		a.close()
+		return fmt.Errorf("listen: %w", err)
+	}
+	g.Logger.Info("anliegen serving", "addr", ln.Addr().String(), "data", g.Data)
+	return a.run(ctx, ln)
+}
+
+// app is a running Anliegen: store, index, connectors and HTTP server.
+type app struct {
+	g        *Global
+	db       *storage.DB
+	idx      *search.Index
+	registry *connectors.Registry
+	rt       *connectors.Runtime
+	srv      *server.Server
+}
+
+// openApp opens the store and index and wires the parts together.
+func openApp(ctx context.Context, g *Global, o serveOptions) (*app, error) {
+	var metricsToken string
+	if o.MetricsTokenFile != "" {
+		var err error
+		if metricsToken, err = readSecretFile(o.MetricsTokenFile); err != nil {
+			return nil, err
+		}
+	}
+	db, err := g.openStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := search.Open(ctx, filepath.Join(g.Data, "index"), g.Logger, search.Options{Source: db})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open search index: %w", err)
+	}
+	a := &app{g: g, db: db, idx: idx, registry: connectors.NewRegistry()}
+	// Platforms are registered here, explicitly, not by init side effects.
+	a.registry.Register(anliegen.PlatformMastodon, mastodon.Factory)
+	a.registry.Register(anliegen.PlatformEmail, email.Factory)
+	a.rt = connectors.NewRuntime(g.Logger, a.registry, db, db, db, connectors.Options{})
+	a.srv = server.New(server.Config{
+		Addr:         o.Listen,
+		BaseURL:      o.BaseURL,
+		TLSCertFile:  o.TLSCert,
+		TLSKeyFile:   o.TLSKey,
+		MetricsToken: metricsToken,
+		UI:           ui.FS(),
+		SessionTTL:   o.SessionTTL,
+	}, server.Deps{
+		Logger:       g.Logger,
+		Tickets:      db,
+		Events:       db,
+		Users:        db,
+		Admin:        db,
+		Channels:     channelsNotifying{db, a.rt},
+		Search:       idx,
+		Reads:        db,
+		Ready:        server.ReadinessFunc(a.ready),
+		Capabilities: server.CapabilitiesFunc(a.capabilities),
+		Tester:       server.ChannelTestFunc(a.testChannel),
+		Sender:       a.rt,
+		Gauges:       server.GaugeFunc(a.gauges),
+	})
+	return a, nil
+}
+
+// run serves on ln until ctx ends, then shuts down in order: stop taking
+// requests, stop pollers and sender, let the indexer finish, close the store
+// (which checkpoints the WAL).
+func (a *app) run(ctx context.Context, ln net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	fail := func(what string, err error) {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			mu.Lock()
+			errs = append(errs, fmt.Errorf("%s: %w", what, err))
+			mu.Unlock()
+			cancel()
+		}
+	}
+	wg.Go(func() { fail("indexer", a.idx.Run(ctx, a.db)) })
+	wg.Go(func() { fail("connectors", a.rt.Run(ctx)) })
+	wg.Go(func() { fail("control socket", serveControl(ctx, a.g.Data, indexAdmin{a.idx, a.db}, a.g.Logger)) })
+	wg.Go(func() { fail("http server", a.srv.Serve(ctx, ln)) })
+	<-ctx.Done()
+	wg.Wait()
+	a.close()
+	return errors.Join(errs...)
+}
+
+func (a *app) close() {
+	if err := a.idx.Close(); err != nil {
+		a.g.Logger.Error("close index", "err", err)
+	}
+	if err := a.db.Close(); err != nil {
+		a.g.Logger.Error("close store", "err", err)
+	}
+}
+
+func (a *app) ready(ctx context.Context) error {
+	if _, err := a.db.SchemaVersion(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if _, err := a.idx.DocCount(); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	return nil
+}
+
+func (a *app) capabilities(ctx context.Context, ch anliegen.Channel) (anliegen.Capabilities, error) {
+	c, err := a.rt.Connector(ctx, ch.ID)
+	if err != nil {
+		return anliegen.Capabilities{}, err
+	}
+	return c.Capabilities(), nil
+}
+
+func (a *app) testChannel(ctx context.Context, ch anliegen.Channel) error {
+	switch ch.Platform {
+	case anliegen.PlatformMastodon:
+		s, err := mastodon.ParseSettings(ch.Settings)
+		if err != nil {
+			return err
+		}
+		return mastodon.Test(ctx, s, string(ch.Secret))
+	case anliegen.PlatformEmail:
+		return email.Test(ctx, ch.Settings, ch.Secret)
+	}
+	return anliegen.Invalid("platform", "no connection test for %s", ch.Platform)
+}
+
+func (a *app) gauges(ctx context.Context) (server.Gauges, error) {
+	var g server.Gauges
+	lag, err := a.idx.IndexLag(ctx)
+	if err != nil {
+		return g, err
+	}
+	g.IndexLagEvents = lag
+	st, err := a.db.Stats(ctx)
+	if err != nil {
+		return g, err
+	}
+	g.OutboundPending, g.OutboundFailed = int(st.PendingReplies), int(st.FailedReplies)
+	return g, nil
+}
+
+// channelsNotifying tells the connector runtime about channel changes made
+// through the API, so a new channel starts polling at once.
+type channelsNotifying struct {
+	*storage.DB
+	rt *connectors.Runtime
+}
+
+func (c channelsNotifying) CreateChannel(ctx context.Context, ch *anliegen.Channel) error {
+	err := c.DB.CreateChannel(ctx, ch)
+	c.rt.Reload()
+	return err
+}
+
+func (c channelsNotifying) UpdateChannel(ctx context.Context, ch *anliegen.Channel) error {
+	err := c.DB.UpdateChannel(ctx, ch)
+	c.rt.Reload()
+	return err
+}
+
+func (c channelsNotifying) DeleteChannel(ctx context.Context, id int64) error {
+	err := c.DB.DeleteChannel(ctx, id)
+	c.rt.Reload()
+	return err
+}
+
+// indexAdmin adds reindexing from the store to the index for the control
+// socket.
+type indexAdmin struct {
+	*search.Index
+	db *storage.DB
+}
+
+func (x indexAdmin) Reindex(ctx context.Context) error { return x.Index.Rebuild(ctx, x.db) }
+
