@@ -16,7 +16,7 @@ var errHelp = flag.ErrHelp
 
 // Global is the configuration shared by all subcommands.
 type Global struct {
-	Data      string // --data, ANLIEGEN_DATA: the data directory
+	Data string // --data, ANLIEGEN_DATA: the data directory
 	// DataGiven is true when --data or ANLIEGEN_DATA named the directory;
 	// the demo uses a fresh temporary one otherwise.
 	DataGiven bool

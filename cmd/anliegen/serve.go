@@ -250,4 +250,3 @@ type indexAdmin struct {
 }
 
 func (x indexAdmin) Reindex(ctx context.Context) error { return x.Index.Rebuild(ctx, x.db) }
-
