@@ -156,6 +156,11 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	wg.Go(func() { fail("control socket", serveControl(ctx, a.g.Data, indexAdmin{a.idx, a.db}, a.g.Logger)) })
 	wg.Go(func() { fail("http server", a.srv.Serve(ctx, ln)) })
 	<-ctx.Done()
+	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if err := a.srv.Shutdown(sctx); err != nil {
+		a.g.Logger.Warn("http shutdown", "err", err)
+	}
+	scancel()
 	wg.Wait()
 	a.close()
 	return errors.Join(errs...)
