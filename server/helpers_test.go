@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,6 +34,7 @@ type env struct {
 	// clock is the server's clock; tests move it with advance.
 	mu    sync.Mutex
 	clock time.Time
+	seq   atomic.Int64 // unique external ids
 }
 
 // newEnv opens a store in t.TempDir() and starts a server on it. opts may
@@ -51,9 +53,10 @@ func newEnv(t testing.TB, opts ...func(*Config, *Deps)) *env {
 		Events:   db,
 		Users:    db,
 		Admin:    db,
-		Channels: storeChannels(db),
-		Tickets:  storeTickets(db),
-		Reads:    storeReads(db),
+		Channels: db,
+		Tickets:  db,
+		Reads:    db,
+		Stats:    db,
 		Ready:    ReadinessFunc(func(ctx context.Context) error { _, err := db.SchemaVersion(ctx); return err }),
 	}
 	for _, o := range opts {
