@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -40,6 +41,11 @@ type env struct {
 // newEnv opens a store in t.TempDir() and starts a server on it. opts may
 // change the config and deps before New.
 func newEnv(t testing.TB, opts ...func(*Config, *Deps)) *env {
+	return newEnvListener(t, nil, opts...)
+}
+
+// newEnvListener is newEnv with the listener wrapped by wrap.
+func newEnvListener(t testing.TB, wrap func(net.Listener) net.Listener, opts ...func(*Config, *Deps)) *env {
 	t.Helper()
 	ctx := t.Context()
 	db, err := storage.Open(ctx, t.TempDir(), slog.New(slog.DiscardHandler))
@@ -66,7 +72,11 @@ func newEnv(t testing.TB, opts ...func(*Config, *Deps)) *env {
 	e.srv = New(cfg, deps)
 	sctx, cancel := context.WithCancel(context.Background())
 	e.srv.Start(sctx)
-	e.ts = httptest.NewServer(e.srv.Handler())
+	e.ts = httptest.NewUnstartedServer(e.srv.Handler())
+	if wrap != nil {
+		e.ts.Listener = wrap(e.ts.Listener)
+	}
+	e.ts.Start()
 	t.Cleanup(func() {
 		e.ts.Close()
 		sd, c2 := context.WithTimeout(context.Background(), 5*time.Second)
