@@ -19,6 +19,7 @@ import (
 
 	"github.com/anliegen/anliegen"
 	"github.com/anliegen/anliegen/storage"
+	"github.com/anliegen/anliegen/storage/search"
 )
 
 // testPassword is every test user's password.
@@ -36,6 +37,7 @@ type env struct {
 	mu    sync.Mutex
 	clock time.Time
 	seq   atomic.Int64 // unique external ids
+	idx   *search.Index
 }
 
 // newEnv opens a store in t.TempDir() and starts a server on it. opts may
@@ -53,6 +55,11 @@ func newEnvListener(t testing.TB, wrap func(net.Listener) net.Listener, opts ...
 		t.Fatalf("open store: %v", err)
 	}
 	e := &env{t: t, ctx: ctx, db: db, clock: time.Now()}
+	idx, err := search.Open(ctx, t.TempDir(), slog.New(slog.DiscardHandler), search.Options{Source: db})
+	if err != nil {
+		t.Fatalf("open index: %v", err)
+	}
+	e.idx = idx
 	cfg := Config{Now: e.now, EventPoll: 20 * time.Millisecond}
 	deps := Deps{
 		Logger:   slog.New(slog.DiscardHandler),
@@ -63,6 +70,7 @@ func newEnvListener(t testing.TB, wrap func(net.Listener) net.Listener, opts ...
 		Tickets:  db,
 		Reads:    db,
 		Stats:    db,
+		Search:   idx,
 		Ready:    ReadinessFunc(func(ctx context.Context) error { _, err := db.SchemaVersion(ctx); return err }),
 	}
 	for _, o := range opts {
@@ -83,9 +91,18 @@ func newEnvListener(t testing.TB, wrap func(net.Listener) net.Listener, opts ...
 		defer c2()
 		_ = e.srv.Shutdown(sd)
 		cancel()
+		idx.Close()
 		db.Close()
 	})
 	return e
+}
+
+// reindex brings the search index up to date with the store.
+func (e *env) reindex() {
+	e.t.Helper()
+	if err := e.idx.Rebuild(e.ctx, e.db); err != nil {
+		e.t.Fatalf("rebuild index: %v", err)
+	}
 }
 
 func (e *env) now() time.Time {

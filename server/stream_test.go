@@ -333,3 +333,5 @@ func TestStreamFanOutResume(t *testing.T) {
 		t.Fatalf("hub stats %+v: no client counted as dropped", st)
 	}
 }
+
+func wsDialer() *websocket.Dialer { return websocket.DefaultDialer }
