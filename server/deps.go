@@ -120,4 +120,3 @@ type GaugeFunc func(ctx context.Context) (Gauges, error)
 
 // Gauges calls f.
 func (f GaugeFunc) Gauges(ctx context.Context) (Gauges, error) { return f(ctx) }
-
