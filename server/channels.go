@@ -142,6 +142,7 @@ func (s *Server) handleChannelCreate(c echo.Context) error {
 	if err := s.deps.Channels.CreateChannel(c.Request().Context(), &ch); err != nil {
 		return err
 	}
+	s.channelsChanged()
 	return c.JSON(http.StatusCreated, viewChannel(ch, true))
 }
 
@@ -168,7 +169,14 @@ func (s *Server) handleChannelUpdate(c echo.Context) error {
 	if err := s.deps.Channels.UpdateChannel(ctx, &ch); err != nil {
 		return err
 	}
+	s.channelsChanged()
 	return c.JSON(http.StatusOK, viewChannel(ch, true))
+}
+
+func (s *Server) channelsChanged() {
+	if s.deps.ChannelsChanged != nil {
+		s.deps.ChannelsChanged.Notify()
+	}
 }
 
 func (s *Server) handleChannelDelete(c echo.Context) error {
@@ -179,6 +187,7 @@ func (s *Server) handleChannelDelete(c echo.Context) error {
 	if err := s.deps.Channels.DeleteChannel(c.Request().Context(), id); err != nil {
 		return err
 	}
+	s.channelsChanged()
 	return c.NoContent(http.StatusNoContent)
 }
 

@@ -19,7 +19,8 @@ type Deps struct {
 	Admin    anliegen.AdminService
 	Channels anliegen.ChannelService
 	Search   anliegen.Searcher
-	Reads    ReadMarker
+	Stats    anliegen.StatsService
+	Reads    anliegen.ReadMarker
 
 	// Ready reports whether the store and the index are usable (/readyz).
 	Ready ReadinessChecker
@@ -31,6 +32,9 @@ type Deps struct {
 	// Sender is nudged after a reply is stored or retried, so that it does
 	// not wait for its next round.
 	Sender Notifier
+	// ChannelsChanged is told after a channel was created, changed or
+	// deleted, so that the connectors runtime reloads (Runtime.Reload).
+	ChannelsChanged Notifier
 	// Hooks takes webhook requests under /hooks/{platform}/{channel}.
 	Hooks WebhookHandler
 	// Gauges feeds the operational gauges of /metrics.
@@ -82,6 +86,12 @@ type Notifier interface {
 	Notify()
 }
 
+// NotifyFunc adapts a function to Notifier.
+type NotifyFunc func()
+
+// Notify calls f.
+func (f NotifyFunc) Notify() { f() }
+
 // WebhookHandler takes a platform's webhook request for a channel. body is
 // the raw body, read with a size limit. It answers fast (store or queue the
 // payload, do not call the platform) and returns what to send back with
@@ -110,10 +120,3 @@ type GaugeFunc func(ctx context.Context) (Gauges, error)
 
 // Gauges calls f.
 func (f GaugeFunc) Gauges(ctx context.Context) (Gauges, error) { return f(ctx) }
-
-// ReadMarker records which tickets a user has read (POST /tickets/{id}/read).
-type ReadMarker interface {
-	// MarkRead marks everything in the ticket as read by the user now;
-	// ENotFound for an unknown ticket.
-	MarkRead(ctx context.Context, userID, ticketID int64) error
-}

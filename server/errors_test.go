@@ -68,6 +68,7 @@ func TestErrorBodies(t *testing.T) {
 		{"bad rule test platform", admin, "POST", "/api/v1/rules/test", `{"text":"x","platform":"myspace"}`, 422, anliegen.EInvalid, "platform"},
 		{"agent canned create", agent, "POST", "/api/v1/canned", `{"title":"t","text":"x"}`, 403, anliegen.EForbidden, ""},
 		{"missing canned", admin, "DELETE", "/api/v1/canned/999", nil, 404, anliegen.ENotFound, ""},
+		{"stats range", agent, "GET", "/api/v1/stats?from=2026-02-01&to=2026-01-01", nil, 422, anliegen.EInvalid, "to"},
 		{"metrics token", anon, "GET", "/metrics", nil, 200, "", ""},
 		{"wrong content type", anon, "POST", "/api/v1/session", "login=a", 400, anliegen.EBadRequest, ""},
 	}

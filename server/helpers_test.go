@@ -6,17 +6,20 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/anliegen/anliegen"
 	"github.com/anliegen/anliegen/storage"
+	"github.com/anliegen/anliegen/storage/search"
 )
 
 // testPassword is every test user's password.
@@ -33,11 +36,18 @@ type env struct {
 	// clock is the server's clock; tests move it with advance.
 	mu    sync.Mutex
 	clock time.Time
+	seq   atomic.Int64 // unique external ids
+	idx   *search.Index
 }
 
 // newEnv opens a store in t.TempDir() and starts a server on it. opts may
 // change the config and deps before New.
 func newEnv(t testing.TB, opts ...func(*Config, *Deps)) *env {
+	return newEnvListener(t, nil, opts...)
+}
+
+// newEnvListener is newEnv with the listener wrapped by wrap.
+func newEnvListener(t testing.TB, wrap func(net.Listener) net.Listener, opts ...func(*Config, *Deps)) *env {
 	t.Helper()
 	ctx := t.Context()
 	db, err := storage.Open(ctx, t.TempDir(), slog.New(slog.DiscardHandler))
@@ -45,15 +55,22 @@ func newEnv(t testing.TB, opts ...func(*Config, *Deps)) *env {
 		t.Fatalf("open store: %v", err)
 	}
 	e := &env{t: t, ctx: ctx, db: db, clock: time.Now()}
+	idx, err := search.Open(ctx, t.TempDir(), slog.New(slog.DiscardHandler), search.Options{Source: db})
+	if err != nil {
+		t.Fatalf("open index: %v", err)
+	}
+	e.idx = idx
 	cfg := Config{Now: e.now, EventPoll: 20 * time.Millisecond}
 	deps := Deps{
 		Logger:   slog.New(slog.DiscardHandler),
 		Events:   db,
 		Users:    db,
 		Admin:    db,
-		Channels: storeChannels(db),
-		Tickets:  storeTickets(db),
-		Reads:    storeReads(db),
+		Channels: db,
+		Tickets:  db,
+		Reads:    db,
+		Stats:    db,
+		Search:   idx,
 		Ready:    ReadinessFunc(func(ctx context.Context) error { _, err := db.SchemaVersion(ctx); return err }),
 	}
 	for _, o := range opts {
@@ -63,16 +80,29 @@ func newEnv(t testing.TB, opts ...func(*Config, *Deps)) *env {
 	e.srv = New(cfg, deps)
 	sctx, cancel := context.WithCancel(context.Background())
 	e.srv.Start(sctx)
-	e.ts = httptest.NewServer(e.srv.Handler())
+	e.ts = httptest.NewUnstartedServer(e.srv.Handler())
+	if wrap != nil {
+		e.ts.Listener = wrap(e.ts.Listener)
+	}
+	e.ts.Start()
 	t.Cleanup(func() {
 		e.ts.Close()
 		sd, c2 := context.WithTimeout(context.Background(), 5*time.Second)
 		defer c2()
 		_ = e.srv.Shutdown(sd)
 		cancel()
+		idx.Close()
 		db.Close()
 	})
 	return e
+}
+
+// reindex brings the search index up to date with the store.
+func (e *env) reindex() {
+	e.t.Helper()
+	if err := e.idx.Rebuild(e.ctx, e.db); err != nil {
+		e.t.Fatalf("rebuild index: %v", err)
+	}
 }
 
 func (e *env) now() time.Time {

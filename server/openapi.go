@@ -79,6 +79,8 @@ func apiOps() []apiOp {
 		{method: "PATCH", path: "/api/v1/canned/{id}", summary: "Replace a canned answer", access: "session", body: anliegen.CannedAnswer{}, resp: anliegen.CannedAnswer{}},
 		{method: "DELETE", path: "/api/v1/canned/{id}", summary: "Delete a canned answer", access: "session", status: 204},
 
+		{method: "GET", path: "/api/v1/stats", summary: "Ticket volume and response times in the caller's scope", access: "session", query: []string{"from", "to"}, resp: anliegen.TicketStats{}},
+
 		{method: "GET", path: "/api/v1/channels", summary: "Channels with health (settings for admins only; secrets never)", access: "session", resp: listOf{channelView{}}},
 		{method: "GET", path: "/api/v1/channels/{id}", summary: "One channel", access: "session", resp: channelView{}},
 		{method: "POST", path: "/api/v1/channels", summary: "Create a channel (secret is write-only)", access: "admin", body: channelRequest{}, resp: channelView{}, status: 201},

@@ -204,6 +204,11 @@ func (s *Server) handleTicketSimilar(c echo.Context) error {
 		return c.JSON(http.StatusOK, similarResponse{Items: []anliegen.SimilarTicket{}})
 	}
 	items, err := s.deps.Search.Similar(ctx, questionOf(d), anliegen.ScopeOf(u), id, limit)
+	if anliegen.ErrorCode(err) == anliegen.EInvalid {
+		// A question without searchable words (only an emoji, only an
+		// attachment) has no similar tickets; that is no client error.
+		items, err = nil, nil
+	}
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,7 @@ func (s *Server) newEcho() *echo.Echo {
 	s.registerUserRoutes(authed)
 	s.registerAdminRoutes(authed)
 	s.registerChannelRoutes(authed)
+	s.registerStatsRoutes(authed)
 
 	s.registerUIRoutes(e)
 	return e

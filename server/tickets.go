@@ -41,7 +41,7 @@ func (s *Server) visibleTicket(ctx context.Context, u *anliegen.User, id int64) 
 
 // ticketFilter reads the list filters from the query string.
 func (s *Server) ticketFilter(c echo.Context, u *anliegen.User) (anliegen.TicketFilter, error) {
-	f := anliegen.TicketFilter{Scope: anliegen.ScopeOf(u), Cursor: c.QueryParam("cursor")}
+	f := anliegen.TicketFilter{Scope: anliegen.ScopeOf(u), ViewerID: u.ID, Cursor: c.QueryParam("cursor")}
 	var err error
 	if f.Statuses, err = queryEnum(c, "status", anliegen.Status.Valid); err != nil {
 		return f, err

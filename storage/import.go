@@ -39,7 +39,8 @@ const importSpread = 30 * 24 * time.Hour
 // missing. A record already imported is counted as a duplicate, an invalid
 // one is skipped. Records are written in transactions of importBatch; on
 // error the batches before stay imported and a repeated import continues
-// where it stopped.
+// where it stopped. Each record writes one ticket.created event (with
+// "imported": true), not one per message.
 func (db *DB) ImportHistory(ctx context.Context, recs []HistoryRecord) (ImportResult, error) {
 	var total ImportResult
 	for len(recs) > 0 {
@@ -96,7 +97,7 @@ func (im *importTx) record(r *HistoryRecord) error {
 	s := im.db.sanitizer
 	id := truncateUTF8(cleanText(r.ID), maxShortBytes)
 	var exists bool
-	if err := im.st.scan(`SELECT EXISTS (SELECT 1 FROM messages WHERE channel_id = ? AND external_id = ?)`,
+	if err := im.st.scan(`SELECT EXISTS (SELECT 1 FROM messages WHERE channel_id = ? AND external_id = ? AND external_id <> '')`,
 		[]any{ch, id}, &exists); err != nil {
 		return fmt.Errorf("look up record: %w", err)
 	}
@@ -140,25 +141,31 @@ func (im *importTx) record(r *HistoryRecord) error {
 	if err != nil {
 		return fmt.Errorf("insert ticket: %w", err)
 	}
-	if err := im.event(anliegen.Event{Type: anliegen.EventTicketCreated, TicketID: ticketID, ChannelID: ch,
-		Department: r.Department, CreatedAt: im.now, Data: eventData(map[string]any{"number": number, "imported": true})}); err != nil {
-		return err
-	}
 	in := anliegen.Item{ExternalID: id, Kind: r.Kind, Author: a, Text: text, CreatedAt: created, Lang: s.Short(r.Lang)}
-	if err := im.message(&in, ticketID, ch, anliegen.DirectionIn, contactID, r.Department); err != nil {
+	inID, err := im.message(&in, ticketID, ch, anliegen.DirectionIn, contactID)
+	if err != nil {
 		return err
 	}
+	n := 1
 	if answer != "" {
 		out := anliegen.Item{Kind: r.Kind, Author: anliegen.Author{Name: "Import"}, Text: answer, CreatedAt: answered, Lang: in.Lang}
-		if err := im.message(&out, ticketID, ch, anliegen.DirectionOut, 0, r.Department); err != nil {
+		if _, err := im.message(&out, ticketID, ch, anliegen.DirectionOut, 0); err != nil {
 			return err
 		}
+		n++
+	}
+	// One event per record, not one per message: an imported ticket
+	// appears whole, and the indexer and the hub read whole tickets.
+	if err := im.event(anliegen.Event{Type: anliegen.EventTicketCreated, TicketID: ticketID, MessageID: inID, ChannelID: ch,
+		Department: r.Department, CreatedAt: im.now,
+		Data: eventData(map[string]any{"number": number, "imported": true, "messages": n})}); err != nil {
+		return err
 	}
 	im.res.Imported++
 	return nil
 }
 
-func (im *importTx) message(m *anliegen.Item, ticketID, ch int64, dir anliegen.Direction, contactID int64, dept string) error {
+func (im *importTx) message(m *anliegen.Item, ticketID, ch int64, dir anliegen.Direction, contactID int64) (int64, error) {
 	var state, sentAt any
 	if dir == anliegen.DirectionOut {
 		state, sentAt = string(anliegen.DeliverySent), unixMS(m.CreatedAt)
@@ -166,15 +173,10 @@ func (im *importTx) message(m *anliegen.Item, ticketID, ch int64, dir anliegen.D
 	msgID, err := im.st.insert(insertMessageSQL, ticketID, ch, string(dir), m.ExternalID, "", authorName(m.Author),
 		nullID(contactID), "", m.Text, "", "", nil, nil, m.Lang, 0, nil, 0, unixMS(m.CreatedAt), state, sentAt)
 	if err != nil {
-		return fmt.Errorf("insert message: %w", err)
+		return 0, fmt.Errorf("insert message: %w", err)
 	}
 	im.res.Messages++
-	e := anliegen.Event{Type: anliegen.EventMessageCreated, TicketID: ticketID, MessageID: msgID, ChannelID: ch,
-		Department: dept, CreatedAt: im.now}
-	if dir == anliegen.DirectionOut {
-		e.Data = eventData(map[string]anliegen.Direction{"direction": dir})
-	}
-	return im.event(e)
+	return msgID, nil
 }
 
 func (im *importTx) event(e anliegen.Event) error {

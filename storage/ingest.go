@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
+	"slices"
 	"time"
 
 	"github.com/anliegen/anliegen"
@@ -58,13 +61,14 @@ type ingestTx struct {
 	router   *anliegen.Router
 	numbers  *ticketNumbers
 	contacts map[string]int64 // author external id → contact, for this batch
+	touches  map[int64]*ticketTouch
 	stored   int
 	res      anliegen.IngestResult
 }
 
 func (db *DB) newIngestTx(ctx context.Context, tx *sql.Tx, channelID int64) (*ingestTx, error) {
 	in := &ingestTx{db: db, st: newTxStmts(ctx, tx), now: db.now(), channel: channelID,
-		contacts: make(map[string]int64)}
+		contacts: make(map[string]int64), touches: make(map[int64]*ticketTouch)}
 	var platform string
 	err := in.st.scan(`SELECT platform FROM channels WHERE id = ?`, []any{channelID}, &platform)
 	if err != nil {
@@ -75,9 +79,53 @@ func (db *DB) newIngestTx(ctx context.Context, tx *sql.Tx, channelID int64) (*in
 	return in, nil
 }
 
-// finish saves the cursor, the channel's item counter and the ticket
-// number sequence.
+// ticketTouch is the newest activity of a ticket within one batch.
+type ticketTouch struct {
+	at      int64  // newest message of any direction
+	inAt    int64  // newest inbound message
+	preview string // its text
+}
+
+// touch records activity on a ticket; finish writes updated_at and the
+// preview once per ticket, not once per message: a backfill page holds
+// many messages of few conversations, and every write of updated_at moves
+// entries in three indexes.
+func (in *ingestTx) touch(ticketID int64, at time.Time, inboundText string) {
+	t := in.touches[ticketID]
+	if t == nil {
+		t = &ticketTouch{at: math.MinInt64, inAt: math.MinInt64}
+		in.touches[ticketID] = t
+	}
+	ms := unixMS(at)
+	t.at = max(t.at, ms)
+	if inboundText != "" && ms >= t.inAt {
+		t.inAt, t.preview = ms, inboundText
+	}
+}
+
+func (in *ingestTx) flushTouches() error {
+	ids := slices.Sorted(maps.Keys(in.touches))
+	for _, id := range ids {
+		t := in.touches[id]
+		var preview any
+		if t.preview != "" {
+			preview = snippet(t.preview, previewRunes)
+		}
+		if _, err := in.st.exec(`UPDATE tickets SET
+			preview = CASE WHEN ?1 IS NOT NULL AND ?2 >= updated_at THEN ?1 ELSE preview END,
+			updated_at = max(updated_at, ?3) WHERE id = ?4`, preview, t.inAt, t.at, id); err != nil {
+			return fmt.Errorf("touch ticket: %w", err)
+		}
+	}
+	return nil
+}
+
+// finish writes the ticket touches and saves the cursor, the channel's
+// item counter and the ticket number sequence.
 func (in *ingestTx) finish(cursor string) error {
+	if err := in.flushTouches(); err != nil {
+		return err
+	}
 	if _, err := in.st.exec(`UPDATE channels SET cursor = ?, items_total = items_total + ? WHERE id = ?`,
 		cursor, in.res.Created, in.channel); err != nil {
 		return fmt.Errorf("save cursor: %w", err)
@@ -106,7 +154,7 @@ func (in *ingestTx) item(it *anliegen.Item) error {
 	var old storedMessage
 	err := in.st.scan(`SELECT m.id, m.ticket_id, m.text, m.html, m.edited_at, m.deleted, m.direction = 'out', t.department
 		FROM messages m JOIN tickets t ON t.id = m.ticket_id
-		WHERE m.channel_id = ? AND m.external_id = ?`, []any{in.channel, m.ExternalID},
+		WHERE m.channel_id = ? AND m.external_id = ? AND m.external_id <> ''`, []any{in.channel, m.ExternalID},
 		&old.id, &old.ticketID, &old.text, &old.html, &old.editedAt, &old.deleted, &old.outbound, &old.department)
 	switch {
 	case err == nil:
@@ -228,12 +276,7 @@ func (in *ingestTx) inbound(m *anliegen.Item) error {
 	if err != nil {
 		return err
 	}
-	if _, err := in.st.exec(`UPDATE tickets SET
-		preview = CASE WHEN ? >= updated_at THEN ? ELSE preview END,
-		updated_at = max(updated_at, ?) WHERE id = ?`,
-		unixMS(m.CreatedAt), snippet(m.Text, previewRunes), unixMS(m.CreatedAt), t.id); err != nil {
-		return fmt.Errorf("touch ticket: %w", err)
-	}
+	in.touch(t.id, m.CreatedAt, m.Text)
 	return in.messageCreated(t.id, msgID, t.department, "")
 }
 
@@ -253,10 +296,11 @@ func (in *ingestTx) outbound(m *anliegen.Item) error {
 	if err != nil {
 		return err
 	}
-	if _, err := in.st.exec(`UPDATE tickets SET first_response_at = coalesce(first_response_at, ?),
-		updated_at = max(updated_at, ?) WHERE id = ?`, unixMS(m.CreatedAt), unixMS(m.CreatedAt), t.id); err != nil {
-		return fmt.Errorf("touch ticket: %w", err)
+	if _, err := in.st.exec(`UPDATE tickets SET first_response_at = coalesce(first_response_at, ?) WHERE id = ?`,
+		unixMS(m.CreatedAt), t.id); err != nil {
+		return fmt.Errorf("first response: %w", err)
 	}
+	in.touch(t.id, m.CreatedAt, "")
 	return in.messageCreated(t.id, msgID, t.department, anliegen.DirectionOut)
 }
 

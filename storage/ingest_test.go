@@ -321,3 +321,31 @@ func checkModel(t *testing.T, db *DB, ch int64, model []modelMsg, cursor string,
 		t.Fatalf("%d ticket.created events", n)
 	}
 }
+
+func TestTicketPreviewAndUpdatedAt(t *testing.T) {
+	db := mustOpen(t)
+	ch := newChannel(t, db, anliegen.PlatformMastodon)
+	check := func(wantPreview string, wantUpdated time.Time) {
+		t.Helper()
+		var preview string
+		var updated int64
+		if err := db.read().QueryRow(`SELECT preview, updated_at FROM tickets`).Scan(&preview, &updated); err != nil {
+			t.Fatal(err)
+		}
+		if preview != wantPreview || !timeMS(updated).Equal(wantUpdated) {
+			t.Errorf("preview %q updated %v, want %q %v", preview, timeMS(updated), wantPreview, wantUpdated)
+		}
+	}
+	// Out of order within one batch: the newest inbound text wins.
+	mustIngest(t, db, ch, []anliegen.Item{dm("a1", "u1", "eins", t0), dm("a3", "u1", "drei", t0.Add(2*time.Hour)), dm("a2", "u1", "zwei", t0.Add(time.Hour))}, "")
+	check("drei", t0.Add(2*time.Hour))
+	// An older message fetched later changes neither.
+	mustIngest(t, db, ch, []anliegen.Item{dm("a0", "u1", "null", t0.Add(-time.Hour))}, "")
+	check("drei", t0.Add(2*time.Hour))
+	// Our own newer message moves updated_at but not the preview.
+	own := anliegen.Item{ExternalID: "r1", Kind: anliegen.KindDM, FromUs: true, ParentID: "a3", Text: "Antwort", CreatedAt: t0.Add(3 * time.Hour)}
+	mustIngest(t, db, ch, []anliegen.Item{own}, "")
+	check("drei", t0.Add(3*time.Hour))
+	mustIngest(t, db, ch, []anliegen.Item{dm("a4", "u1", "vier", t0.Add(4*time.Hour))}, "")
+	check("vier", t0.Add(4*time.Hour))
+}

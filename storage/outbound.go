@@ -82,7 +82,7 @@ func outboundContext(ctx context.Context, tx *sql.Tx, m *anliegen.OutboundMessag
 	if m.InReplyTo != "" {
 		var refs sql.NullString
 		var parentSubject string
-		err := tx.QueryRowContext(ctx, `SELECT refs, subject FROM messages WHERE channel_id = ? AND external_id = ?`,
+		err := tx.QueryRowContext(ctx, `SELECT refs, subject FROM messages WHERE channel_id = ? AND external_id = ? AND external_id <> ''`,
 			m.ChannelID, m.InReplyTo).Scan(&refs, &parentSubject)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("reply references: %w", err)
@@ -149,7 +149,7 @@ func (db *DB) MarkSent(ctx context.Context, id int64, externalID string, at time
 			return anliegen.Errorf(anliegen.EConflict, "reply %d was already sent as %q", id, r.externalID)
 		}
 		var dup int64
-		err = tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE channel_id = ? AND external_id = ? AND id <> ?`,
+		err = tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE channel_id = ? AND external_id = ? AND external_id <> '' AND id <> ?`,
 			r.channelID, externalID, id).Scan(&dup)
 		switch {
 		case err == nil:

@@ -63,31 +63,41 @@ func threadKey(m *anliegen.Item) string {
 
 // findTicket returns the ticket m belongs to, nil when none exists yet.
 func (in *ingestTx) findTicket(m *anliegen.Item) (*threadTicket, error) {
-	var id int64
+	var t *threadTicket
 	var err error
 	if key := threadKey(m); key != "" {
-		id, err = in.ticketByKey(key)
+		t, err = in.threadRow(`SELECT `+threadColumns+` FROM tickets
+			WHERE channel_id = ? AND thread_key = ? AND thread_key <> '' ORDER BY id DESC LIMIT 1`, in.channel, key)
 	}
-	if err == nil && id == 0 && (m.Kind == anliegen.KindMail || m.FromUs) {
-		id, err = in.ticketByParents(m)
+	if err == nil && t == nil && (m.Kind == anliegen.KindMail || m.FromUs) {
+		var id int64
+		if id, err = in.ticketByParents(m); err == nil && id != 0 {
+			t, err = in.threadRow(`SELECT `+threadColumns+` FROM tickets WHERE id = ?`, id)
+		}
 	}
-	if err != nil || id == 0 {
-		return nil, err
+	if err != nil || t == nil || t.mergedInto == 0 {
+		return t, err
 	}
-	return in.followMerges(id)
+	return in.followMerges(t.mergedInto)
 }
 
-func (in *ingestTx) ticketByKey(key string) (int64, error) {
-	var id int64
-	err := in.st.scan(`SELECT id FROM tickets WHERE channel_id = ? AND thread_key = ? ORDER BY id DESC LIMIT 1`,
-		[]any{in.channel, key}, &id)
+const threadColumns = `id, status, coalesce(resolved_at, updated_at), department, coalesce(merged_into, 0)`
+
+// threadRow reads one ticket for threading; nil when there is none.
+func (in *ingestTx) threadRow(query string, args ...any) (*threadTicket, error) {
+	var (
+		t      threadTicket
+		status string
+	)
+	err := in.st.scan(query, args, &t.id, &status, &t.doneAt, &t.department, &t.mergedInto)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
+		return nil, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("find thread: %w", err)
+		return nil, fmt.Errorf("find thread: %w", err)
 	}
-	return id, nil
+	t.status = anliegen.Status(status)
+	return &t, nil
 }
 
 // ticketByParents finds the ticket of the nearest ancestor we stored.
@@ -103,7 +113,7 @@ func (in *ingestTx) ticketByParents(m *anliegen.Item) (int64, error) {
 			continue
 		}
 		var id int64
-		err := in.st.scan(`SELECT ticket_id FROM messages WHERE channel_id = ? AND external_id = ?`,
+		err := in.st.scan(`SELECT ticket_id FROM messages WHERE channel_id = ? AND external_id = ? AND external_id <> ''`,
 			[]any{in.channel, c}, &id)
 		if err == nil {
 			return id, nil
@@ -117,18 +127,15 @@ func (in *ingestTx) ticketByParents(m *anliegen.Item) (int64, error) {
 
 func (in *ingestTx) followMerges(id int64) (*threadTicket, error) {
 	for range maxMergeHops {
-		var (
-			t      threadTicket
-			status string
-		)
-		err := in.st.scan(`SELECT id, status, coalesce(resolved_at, updated_at), department, coalesce(merged_into, 0)
-			FROM tickets WHERE id = ?`, []any{id}, &t.id, &status, &t.doneAt, &t.department, &t.mergedInto)
+		t, err := in.threadRow(`SELECT `+threadColumns+` FROM tickets WHERE id = ?`, id)
 		if err != nil {
-			return nil, fmt.Errorf("read ticket %d: %w", id, err)
+			return nil, err
 		}
-		t.status = anliegen.Status(status)
+		if t == nil {
+			return nil, fmt.Errorf("ticket %d: merged into a missing ticket", id)
+		}
 		if t.mergedInto == 0 {
-			return &t, nil
+			return t, nil
 		}
 		id = t.mergedInto
 	}

@@ -53,6 +53,7 @@ func commands() []command {
 		{"backup", "write a consistent copy of the store to a file", runBackup},
 		{"user", "manage staff accounts (user add)", runUser},
 		{"channel", "manage channels (channel add, channel list)", runChannel},
+		{"bench", "measure throughput and latency against the raw engines", runBench},
 	}
 }
 

@@ -57,7 +57,9 @@ default_login_user = {{.Login}}
 first_valid_uid = 0
 first_valid_gid = 0
 mail_location = maildir:{{.Dir}}/mail/%u
-mailbox_list_index = no
+# IDLE notices new mail by inotify; where a container limits inotify it
+# falls back to polling, every second here instead of 30 s.
+mailbox_idle_check_interval = 1 secs
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {{.Dir}}/passwd
