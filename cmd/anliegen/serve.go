@@ -115,19 +115,20 @@ func openApp(ctx context.Context, g *Global, o serveOptions) (*app, error) {
 		UI:           ui.FS(),
 		SessionTTL:   o.SessionTTL,
 	}, server.Deps{
-		Logger:       g.Logger,
-		Tickets:      db,
-		Events:       db,
-		Users:        db,
-		Admin:        db,
-		Channels:     channelsNotifying{db, a.rt},
-		Search:       idx,
-		Reads:        db,
-		Ready:        server.ReadinessFunc(a.ready),
-		Capabilities: server.CapabilitiesFunc(a.capabilities),
-		Tester:       server.ChannelTestFunc(a.testChannel),
-		Sender:       a.rt,
-		Gauges:       server.GaugeFunc(a.gauges),
+		Logger:          g.Logger,
+		Tickets:         db,
+		Events:          db,
+		Users:           db,
+		Admin:           db,
+		Channels:        db,
+		ChannelsChanged: reloader{a.rt},
+		Search:          idx,
+		Reads:           db,
+		Ready:           server.ReadinessFunc(a.ready),
+		Capabilities:    server.CapabilitiesFunc(a.capabilities),
+		Tester:          server.ChannelTestFunc(a.testChannel),
+		Sender:          a.rt,
+		Gauges:          server.GaugeFunc(a.gauges),
 	})
 	return a, nil
 }
@@ -222,30 +223,11 @@ func (a *app) gauges(ctx context.Context) (server.Gauges, error) {
 	return g, nil
 }
 
-// channelsNotifying tells the connector runtime about channel changes made
-// through the API, so a new channel starts polling at once.
-type channelsNotifying struct {
-	*storage.DB
-	rt *connectors.Runtime
-}
+// reloader tells the connector runtime about channel changes made through
+// the API, so a new channel starts polling at once.
+type reloader struct{ rt *connectors.Runtime }
 
-func (c channelsNotifying) CreateChannel(ctx context.Context, ch *anliegen.Channel) error {
-	err := c.DB.CreateChannel(ctx, ch)
-	c.rt.Reload()
-	return err
-}
-
-func (c channelsNotifying) UpdateChannel(ctx context.Context, ch *anliegen.Channel) error {
-	err := c.DB.UpdateChannel(ctx, ch)
-	c.rt.Reload()
-	return err
-}
-
-func (c channelsNotifying) DeleteChannel(ctx context.Context, id int64) error {
-	err := c.DB.DeleteChannel(ctx, id)
-	c.rt.Reload()
-	return err
-}
+func (r reloader) Notify() { r.rt.Reload() }
 
 // indexAdmin adds reindexing from the store to the index for the control
 // socket.
