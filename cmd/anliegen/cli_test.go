@@ -177,14 +177,14 @@ func TestCommandsBesideServer(t *testing.T) {
 	}
 	// The server's indexer picks the import up from the events table.
 	var hits []map[string]any
-	for end := time.Now().Add(30 * time.Second); len(hits) == 0; time.Sleep(100 * time.Millisecond) {
+	for end := time.Now().Add(90 * time.Second); len(hits) == 0; time.Sleep(100 * time.Millisecond) {
 		code, out, errs := run(t, "", "--data", data, "search", "--json", "personalausweiss")
 		if code != 0 {
 			t.Fatalf("search beside server: %s", errs)
 		}
 		hits = decodeLines(t, out)
 		if time.Now().After(end) {
-			t.Fatal("imported tickets not searchable through the server within 30s")
+			t.Fatal("imported tickets not searchable through the server within 90s")
 		}
 	}
 	if code, out, errs := run(t, "", "--data", data, "reindex"); code != 0 || !strings.Contains(out, "reindexed") {
