@@ -31,18 +31,18 @@ func TestSenderOutcomes(t *testing.T) {
 	gone, _ := fake.Mention(anna, "gleich gelöscht")
 	_ = fake.Delete(gone.ID)
 
-	ok := reply(r.store, chID, q, "Am Montag. ^AB")
-	private := reply(r.store, chID, dm, "Danke, wir rufen zurück.")
-	tooLong := reply(r.store, chID, q, strings.Repeat("lang ", 60))
-	missing := reply(r.store, chID, gone, "Antwort ins Leere")
-	noChannel := r.store.queue(anliegen.OutboundMessage{ChannelID: 999, Text: "x", Recipient: anliegen.Author{Handle: "a"}})
+	ok := reply(r.out, chID, q, "Am Montag. ^AB")
+	private := reply(r.out, chID, dm, "Danke, wir rufen zurück.")
+	tooLong := reply(r.out, chID, q, strings.Repeat("lang ", 60))
+	missing := reply(r.out, chID, gone, "Antwort ins Leere")
+	noChannel := r.out.queue(anliegen.OutboundMessage{ChannelID: 999, Text: "x", Recipient: anliegen.Author{Handle: "a"}})
 
 	rt := r.runtime(t, 11)
 	run(t, rt)
 	rt.Notify()
 	eventually(t, "outcomes", func() bool {
 		for _, id := range []int64{ok, private, tooLong, missing, noChannel} {
-			if o := r.store.outbound(id); o.state == anliegen.DeliveryPending {
+			if o := r.out.outbound(id); o.state == anliegen.DeliveryPending {
 				return false
 			}
 		}
@@ -62,7 +62,7 @@ func TestSenderOutcomes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := r.store.outbound(tt.id)
+			o := r.out.outbound(tt.id)
 			if o.state != tt.state || !strings.Contains(o.err, tt.err) {
 				t.Fatalf("state %s err %q, want %s %q", o.state, o.err, tt.state, tt.err)
 			}
@@ -84,19 +84,19 @@ func TestSenderRetriesTemporaryFailures(t *testing.T) {
 	fake, chID := r.fakes[0], r.chs[0].ID
 	anna := fake.AddAccount("anna", "Anna")
 	q, _ := fake.Mention(anna, "Frage")
-	id := reply(r.store, chID, q, "Antwort")
+	id := reply(r.out, chID, q, "Antwort")
 	conn, err := registry(r.clk).New(r.chs[0], nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := connectors.NewSender(nil, r.store, func(context.Context, int64) (anliegen.Connector, error) { return conn, nil },
+	s := connectors.NewSender(nil, r.out, func(context.Context, int64) (anliegen.Connector, error) { return conn, nil },
 		connectors.Options{Clock: r.clk, Rand: lockedRand(1)})
 	fake.Inject(mastodontest.FaultServerError, 2)
 	ctx := context.Background()
 	if n := s.SendDue(ctx); n != 1 {
 		t.Fatalf("claimed %d, want 1", n)
 	}
-	o := r.store.outbound(id)
+	o := r.out.outbound(id)
 	if o.state != anliegen.DeliveryPending || !o.nextAt.After(r.clk.Now()) || o.err == "" {
 		t.Fatalf("after a 500: %+v, want pending with a retry time", o)
 	}
@@ -106,7 +106,7 @@ func TestSenderRetriesTemporaryFailures(t *testing.T) {
 	eventually(t, "sent after backoff", func() bool {
 		<-r.clk.After(time.Second) // let fake time pass
 		s.SendDue(ctx)
-		return r.store.outbound(id).state == anliegen.DeliverySent
+		return r.out.outbound(id).state == anliegen.DeliverySent
 	})
 	if got := len(fake.StatusesBy(fake.Town().ID)); got != 1 {
 		t.Fatalf("town posted %d statuses, want 1", got)
@@ -126,7 +126,7 @@ func TestSenderCrashAfterPostSendsOnce(t *testing.T) {
 		}},
 		{"store write fails", func(r *rig, cancel context.CancelFunc) {
 			calls := 0
-			r.store.onMarkSent = func(int64) error {
+			r.out.onMarkSent = func(int64) error {
 				if calls++; calls == 1 {
 					cancel()
 					return errors.New("disk I/O error")
@@ -141,7 +141,7 @@ func TestSenderCrashAfterPostSendsOnce(t *testing.T) {
 			fake, chID := r.fakes[0], r.chs[0].ID
 			anna := fake.AddAccount("anna", "Anna")
 			q, _ := fake.Mention(anna, "Frage")
-			id := reply(r.store, chID, q, "Antwort")
+			id := reply(r.out, chID, q, "Antwort")
 			ctx, cancel := context.WithCancel(context.Background())
 			tt.crash(r, cancel)
 			rt := r.runtime(t, 12)
@@ -152,14 +152,14 @@ func TestSenderCrashAfterPostSendsOnce(t *testing.T) {
 			if got := len(fake.StatusesBy(fake.Town().ID)); got != 1 {
 				t.Fatalf("before restart: %d town statuses, want the 1 the platform accepted", got)
 			}
-			if o := r.store.outbound(id); o.state != anliegen.DeliveryPending {
+			if o := r.out.outbound(id); o.state != anliegen.DeliveryPending {
 				t.Fatalf("reply recorded as %s despite the crash", o.state)
 			}
 			fake.AfterCreate(nil)
 			run(t, r.runtime(t, 13)) // restart; re-claims after the lease
-			eventually(t, "sent after restart", func() bool { return r.store.outbound(id).state == anliegen.DeliverySent })
+			eventually(t, "sent after restart", func() bool { return r.out.outbound(id).state == anliegen.DeliverySent })
 			town := fake.StatusesBy(fake.Town().ID)
-			o := r.store.outbound(id)
+			o := r.out.outbound(id)
 			if len(town) != 1 || o.externalID != town[0].ID || o.m.Attempts != 2 {
 				t.Fatalf("town statuses %d, recorded %s (attempts %d), want exactly the first status", len(town), o.externalID, o.m.Attempts)
 			}
@@ -176,7 +176,7 @@ func TestSenderNotify(t *testing.T) {
 	anna := fake.AddAccount("anna", "Anna")
 	q, _ := fake.Mention(anna, "Frage")
 	conn, _ := registry(r.clk).New(r.chs[0], nil)
-	s := connectors.NewSender(nil, r.store, func(context.Context, int64) (anliegen.Connector, error) { return conn, nil },
+	s := connectors.NewSender(nil, r.out, func(context.Context, int64) (anliegen.Connector, error) { return conn, nil },
 		connectors.Options{Clock: frozen, SendIdle: time.Hour})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -187,7 +187,7 @@ func TestSenderNotify(t *testing.T) {
 		defer frozen.mu.Unlock()
 		return len(frozen.timers) == 1
 	})
-	id := reply(r.store, chID, q, "Antwort")
+	id := reply(r.out, chID, q, "Antwort")
 	s.Notify()
-	eventually(t, "sent on notify", func() bool { return r.store.outbound(id).state == anliegen.DeliverySent })
+	eventually(t, "sent on notify", func() bool { return r.out.outbound(id).state == anliegen.DeliverySent })
 }
