@@ -165,11 +165,23 @@ func BenchmarkSender(b *testing.B) {
 		var total int
 		var elapsed time.Duration
 		for b.Loop() {
-			out := newMemStore()
-			for range n {
-				out.queue(msg(0)) // claimed as the first attempt
+			db := openStore(b)
+			ch := mastodonChannel(fake, fake.Town().Token)
+			if err := db.CreateChannel(context.Background(), &ch); err != nil {
+				b.Fatal(err)
 			}
-			s := connectors.NewSender(nil, out, func(context.Context, int64) (anliegen.Connector, error) { return conn, nil }, connectors.Options{})
+			res, err := conn.Poll(context.Background(), "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := db.Ingest(context.Background(), ch.ID, res.Items, res.Cursor); err != nil {
+				b.Fatal(err)
+			}
+			ticket, agent := db.ticketOf(b, ch.ID, parent.ID), db.agent(b)
+			for range n {
+				db.reply(b, ticket, agent, "Danke, ist erledigt. ^AB")
+			}
+			s := connectors.NewSender(nil, db, func(context.Context, int64) (anliegen.Connector, error) { return conn, nil }, connectors.Options{})
 			start := time.Now()
 			for s.SendDue(context.Background()) > 0 {
 			}

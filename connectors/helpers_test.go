@@ -33,7 +33,9 @@ type fakeTimer struct {
 	ch chan time.Time
 }
 
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)} }
+// newFakeClock starts at the wall-clock time: the store stamps new replies
+// with real time, and the sender must find them due.
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Now().UTC().Truncate(time.Millisecond)} }
 
 func (c *fakeClock) Now() time.Time {
 	c.mu.Lock()

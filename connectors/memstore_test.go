@@ -9,9 +9,9 @@ import (
 	"github.com/anliegen/anliegen"
 )
 
-// memStore is the outbound queue for sender tests: claims with leases,
-// sent and failed records. (The storage package has no outbound queue yet;
-// channels and ingest run on the real store.)
+// memStore is an in-memory outbound queue (claims with leases, sent and
+// failed records) for sender cases the real store cannot set up, such as a
+// reply whose channel vanished.
 type memStore struct {
 	mu     sync.Mutex
 	nextID int64

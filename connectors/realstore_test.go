@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/anliegen/anliegen"
 	"github.com/anliegen/anliegen/storage"
@@ -22,7 +23,9 @@ type realStore struct {
 	onIngest func(ctx context.Context, channelID int64, items []anliegen.Item, cursor string) error
 	// afterIngest, if set, runs after a successful ingest.
 	afterIngest func(channelID int64, cursor string)
-	states      map[int64][]anliegen.ChannelState
+	// onMarkSent, if set, runs before MarkSent; an error fails it.
+	onMarkSent func(id int64) error
+	states     map[int64][]anliegen.ChannelState
 }
 
 func openStore(t testing.TB) *realStore {
@@ -61,6 +64,24 @@ func (s *realStore) SetChannelHealth(ctx context.Context, id int64, h anliegen.C
 	s.states[id] = append(s.states[id], h.State)
 	s.mu.Unlock()
 	return s.DB.SetChannelHealth(ctx, id, h)
+}
+
+func (s *realStore) MarkSent(ctx context.Context, id int64, externalID string, at time.Time) error {
+	s.mu.Lock()
+	hook := s.onMarkSent
+	s.mu.Unlock()
+	if hook != nil {
+		if err := hook(id); err != nil {
+			return err
+		}
+	}
+	return s.DB.MarkSent(ctx, id, externalID, at)
+}
+
+func (s *realStore) setMarkSentHook(f func(id int64) error) {
+	s.mu.Lock()
+	s.onMarkSent = f
+	s.mu.Unlock()
 }
 
 func (s *realStore) setHooks(before func(context.Context, int64, []anliegen.Item, string) error, after func(int64, string)) {
@@ -107,4 +128,53 @@ func (s *realStore) stored(channelID int64) (map[string]int, error) {
 		out[id] = n
 	}
 	return out, rows.Err()
+}
+
+// agent creates a member of staff to write replies as.
+func (s *realStore) agent(t testing.TB) int64 {
+	t.Helper()
+	u := anliegen.User{Login: "agent", Name: "Agentin", Role: anliegen.RoleAgent}
+	if err := s.CreateUser(context.Background(), &u, "ein langes Passwort 123"); err != nil {
+		t.Fatal(err)
+	}
+	return u.ID
+}
+
+// ticketOf returns the ticket holding the channel's message externalID.
+func (s *realStore) ticketOf(t testing.TB, channelID int64, externalID string) int64 {
+	t.Helper()
+	var id int64
+	if err := s.ro.QueryRow(`SELECT ticket_id FROM messages WHERE channel_id = ? AND external_id = ?`, channelID, externalID).Scan(&id); err != nil {
+		t.Fatalf("ticket of %s: %v", externalID, err)
+	}
+	return id
+}
+
+// reply queues a reply to ticket as the agent and returns its id.
+func (s *realStore) reply(t testing.TB, ticketID, agentID int64, text string) int64 {
+	t.Helper()
+	m, err := s.CreateReply(context.Background(), ticketID, agentID, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.ID
+}
+
+type outRow struct {
+	state      anliegen.DeliveryState
+	err        string
+	externalID string
+	attempts   int
+}
+
+func (s *realStore) outbound(t testing.TB, id int64) outRow {
+	t.Helper()
+	var r outRow
+	var state string
+	if err := s.ro.QueryRow(`SELECT delivery_state, error, external_id, attempts FROM messages WHERE id = ?`, id).
+		Scan(&state, &r.err, &r.externalID, &r.attempts); err != nil {
+		t.Fatal(err)
+	}
+	r.state = anliegen.DeliveryState(state)
+	return r
 }
