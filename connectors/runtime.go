@@ -94,9 +94,9 @@ type Runtime struct {
 
 // worker is the goroutine polling one channel.
 type worker struct {
-	ch     anliegen.Channel
-	conn   anliegen.Connector
-	fp     string
+	ch      anliegen.Channel
+	conn    anliegen.Connector
+	fp      string
 	cancel  context.CancelFunc
 	done    chan struct{}
 	stopped chan struct{} // closed when the worker gave up (auth failure)
