@@ -33,7 +33,9 @@ type fakeTimer struct {
 	ch chan time.Time
 }
 
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)} }
+// newFakeClock starts at the wall-clock time: the store stamps new replies
+// with real time, and the sender must find them due.
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Now().UTC().Truncate(time.Millisecond)} }
 
 func (c *fakeClock) Now() time.Time {
 	c.mu.Lock()
@@ -131,23 +133,30 @@ func mastodonChannel(fake *mastodontest.Server, token string) anliegen.Channel {
 }
 
 func testOptions(clk *fakeClock, seed uint64) connectors.Options {
-	return connectors.Options{
-		Clock:       clk,
-		Rand:        lockedRand(seed),
-		PollTimeout: 200 * time.Millisecond, // the fake's timeout fault holds a request until then
+	// The fake's timeout fault holds a request until the poll gives up;
+	// under -race a healthy poll of a full page can take a few hundred
+	// milliseconds, and must not time out.
+	timeout := 200 * time.Millisecond
+	if raceEnabled {
+		timeout = 2 * time.Second
 	}
+	return connectors.Options{Clock: clk, Rand: lockedRand(seed), PollTimeout: timeout}
 }
 
 // eventually waits (in real time, bounded) for cond; the fake clock makes
 // the runtime's waits short, so this only bounds a hung test.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(5 * time.Minute)
+	pause := time.Millisecond
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
-		time.Sleep(2 * time.Millisecond)
+		// Checks read the store; under the race detector SQLite is slow
+		// enough that checking often would starve the code under test.
+		time.Sleep(pause)
+		pause = min(2*pause, 50*time.Millisecond)
 	}
 }
 

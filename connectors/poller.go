@@ -43,6 +43,7 @@ func (r *Runtime) poll(ctx context.Context, w *worker, logger *slog.Logger) {
 		var stop bool
 		wait, stop = r.pollOnce(ctx, w, st, logger)
 		if stop {
+			close(w.stopped)
 			<-ctx.Done() // until an admin changes the channel, which restarts us
 			return
 		}

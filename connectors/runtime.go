@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -93,11 +94,12 @@ type Runtime struct {
 
 // worker is the goroutine polling one channel.
 type worker struct {
-	ch     anliegen.Channel
-	conn   anliegen.Connector
-	fp     string
-	cancel context.CancelFunc
-	done   chan struct{}
+	ch      anliegen.Channel
+	conn    anliegen.Connector
+	fp      string
+	cancel  context.CancelFunc
+	done    chan struct{}
+	stopped chan struct{} // closed when the worker gave up (auth failure)
 }
 
 type spareConn struct {
@@ -137,6 +139,24 @@ func (r *Runtime) Notify() {
 	if r.sender != nil {
 		r.sender.Notify()
 	}
+}
+
+// Polling returns the ids of the channels being polled right now, sorted:
+// enabled channels whose connector could be built and whose credentials
+// were not refused.
+func (r *Runtime) Polling() []int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ids := make([]int64, 0, len(r.workers))
+	for id, w := range r.workers {
+		select {
+		case <-w.stopped:
+		default:
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // Reload makes the runtime re-read the channels now instead of at the next
@@ -261,7 +281,7 @@ func (r *Runtime) start(ctx context.Context, ch anliegen.Channel, fp string) {
 		return
 	}
 	wctx, cancel := context.WithCancel(ctx)
-	w := &worker{ch: ch, conn: conn, fp: fp, cancel: cancel, done: make(chan struct{})}
+	w := &worker{ch: ch, conn: conn, fp: fp, cancel: cancel, done: make(chan struct{}), stopped: make(chan struct{})}
 	r.mu.Lock()
 	r.workers[ch.ID] = w
 	r.mu.Unlock()

@@ -3,6 +3,7 @@ package connectors_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,7 +16,8 @@ import (
 
 type rig struct {
 	clk   *fakeClock
-	store *memStore
+	db    *realStore // channels and ingest
+	out   *memStore  // outbound queue
 	fakes []*mastodontest.Server
 	chs   []anliegen.Channel
 }
@@ -23,7 +25,7 @@ type rig struct {
 // newRig makes n fake instances, each with a channel in a memStore.
 func newRig(t testing.TB, n int, fopts mastodontest.Options) *rig {
 	t.Helper()
-	r := &rig{clk: newFakeClock(), store: newMemStore()}
+	r := &rig{clk: newFakeClock(), db: openStore(t), out: newMemStore()}
 	r.clk.drive(t)
 	for i := range n {
 		o := fopts
@@ -31,7 +33,7 @@ func newRig(t testing.TB, n int, fopts mastodontest.Options) *rig {
 		fake := mastodontest.New(o)
 		t.Cleanup(fake.Close)
 		ch := mastodonChannel(fake, fake.Town().Token)
-		if err := r.store.CreateChannel(context.Background(), &ch); err != nil {
+		if err := r.db.CreateChannel(context.Background(), &ch); err != nil {
 			t.Fatal(err)
 		}
 		r.fakes, r.chs = append(r.fakes, fake), append(r.chs, ch)
@@ -40,12 +42,12 @@ func newRig(t testing.TB, n int, fopts mastodontest.Options) *rig {
 }
 
 func (r *rig) runtime(t testing.TB, seed uint64) *connectors.Runtime {
-	return connectors.NewRuntime(testLogger(t), registry(r.clk), r.store, r.store, r.store, testOptions(r.clk, seed))
+	return connectors.NewRuntime(testLogger(t), registry(r.clk), r.db, r.db, r.db, testOptions(r.clk, seed))
 }
 
 func (r *rig) allStored(t testing.TB, i int, want map[string]bool) func() bool {
 	return func() bool {
-		got := r.store.storedIDs(r.chs[i].ID)
+		got := r.db.storedIDs(t, r.chs[i].ID)
 		for id := range want {
 			if got[id] == 0 {
 				return false
@@ -79,8 +81,8 @@ func TestRuntimeThousandItemsExactlyOnce(t *testing.T) {
 	}
 	eventually(t, "live items", r.allStored(t, 0, want))
 	stop()
-	assertOnce(t, r.store.storedIDs(r.chs[0].ID), want)
-	ch, _ := r.store.Channel(context.Background(), r.chs[0].ID)
+	assertOnce(t, r.db.storedIDs(t, r.chs[0].ID), want)
+	ch, _ := r.db.Channel(context.Background(), r.chs[0].ID)
 	if ch.Cursor == "" || strings.HasPrefix(ch.Cursor, "backfill") {
 		t.Errorf("cursor = %q, want a live cursor", ch.Cursor)
 	}
@@ -92,11 +94,11 @@ func TestRuntimeThousandItemsExactlyOnce(t *testing.T) {
 func TestRuntime429StormSlowsDownAndLosesNothing(t *testing.T) {
 	r := newRig(t, 1, mastodontest.Options{})
 	fake := r.fakes[0]
-	want := postMentions(t, fake, 300)
+	want := postMentions(t, fake, 100)
 	fake.Inject(mastodontest.FaultRateLimited, 6)
 	run(t, r.runtime(t, 2))
 	eventually(t, "items after the storm", r.allStored(t, 0, want))
-	assertOnce(t, r.store.storedIDs(r.chs[0].ID), want)
+	assertOnce(t, r.db.storedIDs(t, r.chs[0].ID), want)
 
 	// After each 429 the next request waited for the reset the fake named
 	// (now + 5 min): the poller did not hammer a limited platform.
@@ -114,11 +116,7 @@ func TestRuntime429StormSlowsDownAndLosesNothing(t *testing.T) {
 	if limited != 6 {
 		t.Errorf("saw %d 429s, want 6", limited)
 	}
-	var sawLimited bool
-	for _, h := range r.store.health[r.chs[0].ID] {
-		sawLimited = sawLimited || h.State == anliegen.ChannelRateLimit
-	}
-	if !sawLimited {
+	if !r.db.sawState(r.chs[0].ID, anliegen.ChannelRateLimit) {
 		t.Error("health never reported rate_limited")
 	}
 }
@@ -126,11 +124,19 @@ func TestRuntime429StormSlowsDownAndLosesNothing(t *testing.T) {
 // With the budget nearly spent the poller spreads its requests up to the
 // reset instead of running into a 429.
 func TestRuntimeHonoursRateLimitHeaders(t *testing.T) {
-	r := newRig(t, 1, mastodontest.Options{RateLimit: 20})
-	want := postMentions(t, r.fakes[0], 1500) // about 20 pages plus lookups: more than one window
+	r := newRig(t, 1, mastodontest.Options{RateLimit: 4})
+	want := postMentions(t, r.fakes[0], 170) // 3 pages: most of a window's budget
 	run(t, r.runtime(t, 3))
 	eventually(t, "all items", r.allStored(t, 0, want))
-	for _, q := range r.fakes[0].Requests() {
+	// Then an hour of polling every 30 s: 10 polls per 5-minute window
+	// against a budget of 4.
+	start := r.clk.Now()
+	eventually(t, "an hour", func() bool { return r.clk.Now().Sub(start) > time.Hour })
+	reqs := r.fakes[0].Requests()
+	if len(reqs) < 20 {
+		t.Fatalf("only %d requests in an hour", len(reqs))
+	}
+	for _, q := range reqs {
 		if q.Status == 429 {
 			t.Fatalf("request %s at %v ran into the limit", q.Path, q.At)
 		}
@@ -139,7 +145,7 @@ func TestRuntimeHonoursRateLimitHeaders(t *testing.T) {
 
 func TestRuntimeSkipsMalformedStatus(t *testing.T) {
 	r := newRig(t, 1, mastodontest.Options{})
-	want := postMentions(t, r.fakes[0], 120)
+	want := postMentions(t, r.fakes[0], 90)
 	var bad string
 	for id := range want {
 		bad = id
@@ -149,33 +155,33 @@ func TestRuntimeSkipsMalformedStatus(t *testing.T) {
 	r.fakes[0].Corrupt(bad)
 	run(t, r.runtime(t, 4))
 	eventually(t, "the good items", r.allStored(t, 0, want))
-	assertOnce(t, r.store.storedIDs(r.chs[0].ID), want)
+	assertOnce(t, r.db.storedIDs(t, r.chs[0].ID), want)
 }
 
 func TestRuntimeCrashBetweenFetchAndIngest(t *testing.T) {
 	r := newRig(t, 1, mastodontest.Options{})
-	want := postMentions(t, r.fakes[0], 200)
+	want := postMentions(t, r.fakes[0], 130)
 	ctx, cancel := context.WithCancel(context.Background())
 	var calls atomic.Int32
-	r.store.onIngest = func(_ context.Context, _ int64, _ []anliegen.Item, _ string) error {
+	r.db.setHooks(func(_ context.Context, _ int64, _ []anliegen.Item, _ string) error {
 		if calls.Add(1) == 2 { // the second page was fetched: crash before it is stored
 			cancel()
 			return context.Canceled
 		}
 		return nil
-	}
+	}, nil)
 	rt := r.runtime(t, 5)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = rt.Run(ctx) }()
 	<-done
-	first := r.store.storedIDs(r.chs[0].ID)
+	first := r.db.storedIDs(t, r.chs[0].ID)
 	if len(first) != 80 {
 		t.Fatalf("stored %d items before the crash, want one page of 80", len(first))
 	}
-	r.store.onIngest = nil
+	r.db.setHooks(nil, nil)
 	run(t, r.runtime(t, 6)) // restart: resumes from the stored cursor
 	eventually(t, "items after restart", r.allStored(t, 0, want))
-	assertOnce(t, r.store.storedIDs(r.chs[0].ID), want)
+	assertOnce(t, r.db.storedIDs(t, r.chs[0].ID), want)
 }
 
 func TestRuntimeAuthFailureStopsChannel(t *testing.T) {
@@ -184,12 +190,12 @@ func TestRuntimeAuthFailureStopsChannel(t *testing.T) {
 	want := postMentions(t, fake, 5)
 	ch := r.chs[0]
 	ch.Secret = []byte("revoked")
-	_ = r.store.UpdateChannel(context.Background(), &ch)
+	_ = r.db.UpdateChannel(context.Background(), &ch)
 	rt := r.runtime(t, 7)
 	run(t, rt)
 	eventually(t, "auth_failed", func() bool {
-		c, _ := r.store.Channel(context.Background(), ch.ID)
-		return c.Health.State == anliegen.ChannelAuthFailed
+		c, _ := r.db.Channel(context.Background(), ch.ID)
+		return c.Health.State == anliegen.ChannelAuthFailed && len(rt.Polling()) == 0
 	})
 	n := len(fake.Requests())
 	// Let an hour of fake time pass: a stopped channel sends nothing.
@@ -200,12 +206,12 @@ func TestRuntimeAuthFailureStopsChannel(t *testing.T) {
 	}
 	// The admin fixes the token: the channel runs again.
 	ch.Secret = []byte(fake.Town().Token)
-	_ = r.store.UpdateChannel(context.Background(), &ch)
+	_ = r.db.UpdateChannel(context.Background(), &ch)
 	rt.Reload()
 	eventually(t, "items after the fix", r.allStored(t, 0, want))
-	c, _ := r.store.Channel(context.Background(), ch.ID)
+	c, _ := r.db.Channel(context.Background(), ch.ID)
 	eventually(t, "ok state", func() bool {
-		c, _ = r.store.Channel(context.Background(), ch.ID)
+		c, _ = r.db.Channel(context.Background(), ch.ID)
 		return c.Health.State == anliegen.ChannelOK
 	})
 }
@@ -213,11 +219,11 @@ func TestRuntimeAuthFailureStopsChannel(t *testing.T) {
 func TestRuntimeSlowChannelDoesNotDelayOthers(t *testing.T) {
 	r := newRig(t, 2, mastodontest.Options{})
 	r.fakes[0].Inject(mastodontest.FaultTimeout, 1000) // channel 1 hangs on every request
-	want := postMentions(t, r.fakes[1], 200)
+	want := postMentions(t, r.fakes[1], 50)
 	run(t, r.runtime(t, 8))
 	eventually(t, "the healthy channel's items", r.allStored(t, 1, want))
 	eventually(t, "the slow channel failing", func() bool {
-		c, _ := r.store.Channel(context.Background(), r.chs[0].ID)
+		c, _ := r.db.Channel(context.Background(), r.chs[0].ID)
 		return c.Health.State == anliegen.ChannelFailing && c.Health.ConsecutiveFailures > 0 &&
 			strings.Contains(c.Health.LastError, "deadline")
 	})
@@ -232,18 +238,18 @@ func TestRuntimePicksUpChannelChanges(t *testing.T) {
 	fake := mastodontest.New(o)
 	t.Cleanup(fake.Close)
 	ch := mastodonChannel(fake, fake.Town().Token)
-	_ = r.store.CreateChannel(context.Background(), &ch)
+	_ = r.db.CreateChannel(context.Background(), &ch)
 	want := postMentions(t, fake, 10)
 	rt.Reload()
-	eventually(t, "the new channel's items", func() bool { return len(r.store.storedIDs(ch.ID)) == len(want) })
+	eventually(t, "the new channel's items", func() bool { return len(r.db.storedIDs(t, ch.ID)) == len(want) })
 
 	// Disabled: health says so and polling stops.
 	ch.Enabled = false
-	_ = r.store.UpdateChannel(context.Background(), &ch)
+	_ = r.db.UpdateChannel(context.Background(), &ch)
 	rt.Reload()
 	eventually(t, "disabled", func() bool {
-		c, _ := r.store.Channel(context.Background(), ch.ID)
-		return c.Health.State == anliegen.ChannelDisabled
+		c, _ := r.db.Channel(context.Background(), ch.ID)
+		return c.Health.State == anliegen.ChannelDisabled && !slices.Contains(rt.Polling(), ch.ID)
 	})
 	more := postMentions(t, fake, 3)
 	n := len(fake.Requests())
@@ -254,23 +260,23 @@ func TestRuntimePicksUpChannelChanges(t *testing.T) {
 	}
 	// Enabled again: it resumes from its cursor.
 	ch.Enabled = true
-	_ = r.store.UpdateChannel(context.Background(), &ch)
+	_ = r.db.UpdateChannel(context.Background(), &ch)
 	rt.Reload()
 	for id := range more {
 		want[id] = true
 	}
-	eventually(t, "items after enabling", func() bool { return len(r.store.storedIDs(ch.ID)) == len(want) })
-	assertOnce(t, r.store.storedIDs(ch.ID), want)
+	eventually(t, "items after enabling", func() bool { return len(r.db.storedIDs(t, ch.ID)) == len(want) })
+	assertOnce(t, r.db.storedIDs(t, ch.ID), want)
 }
 
 func TestRuntimeBadSettingsMarkChannel(t *testing.T) {
 	r := newRig(t, 1, mastodontest.Options{})
 	ch := r.chs[0]
 	ch.Settings = []byte(`{"instance":"ftp://nope"}`)
-	_ = r.store.UpdateChannel(context.Background(), &ch)
+	_ = r.db.UpdateChannel(context.Background(), &ch)
 	run(t, r.runtime(t, 10))
 	eventually(t, "auth_failed for bad settings", func() bool {
-		c, _ := r.store.Channel(context.Background(), ch.ID)
+		c, _ := r.db.Channel(context.Background(), ch.ID)
 		return c.Health.State == anliegen.ChannelAuthFailed && strings.Contains(c.Health.LastError, "instance")
 	})
 }

@@ -61,6 +61,9 @@ type Config struct {
 	// send queue, a window on a ring shared by all clients), default 4096.
 	// A client further behind is disconnected and resumes with ?since=.
 	WSQueue int
+	// WSRecheck is how often an open websocket's session is checked again,
+	// so that logout, password change and disabling reach it; default 1m.
+	WSRecheck time.Duration
 	// LoginFailuresPerLogin and LoginFailuresPerIP limit failed logins
 	// within LoginWindow, default 5, 20 and 15m.
 	LoginFailuresPerLogin int
@@ -161,6 +164,7 @@ func New(cfg Config, deps Deps) *Server {
 		Poll:         cfg.EventPoll,
 		WriteTimeout: cfg.WSWriteTimeout,
 		Queue:        cfg.WSQueue,
+		Recheck:      cfg.WSRecheck,
 		TicketDepartment: func(ctx context.Context, id int64) (string, error) {
 			if deps.Tickets == nil {
 				return "", anliegen.Errorf(anliegen.ENotFound, "not found")
@@ -206,7 +210,11 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	return s.Serve(ctx, ln)
 }
 
-// Serve is ListenAndServe on a given listener.
+// shutdownGrace is how long running requests may take when ctx ends.
+const shutdownGrace = 10 * time.Second
+
+// Serve is ListenAndServe on a given listener. It returns when Shutdown is
+// called or ctx ends (which shuts down gracefully).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.Start(ctx)
 	srv := &http.Server{
@@ -219,6 +227,20 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.http = srv
 	s.httpMu.Unlock()
 	s.logger.Info("listening", "addr", ln.Addr().String(), "tls", s.cfg.TLSCertFile != "")
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		// The end of ctx is a shutdown too, with time for running requests.
+		select {
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+			defer cancel()
+			if err := s.Shutdown(sctx); err != nil {
+				s.logger.Warn("shutdown", "err", err)
+			}
+		case <-stopped:
+		}
+	}()
 	if s.cfg.TLSCertFile != "" && s.cfg.TLSKeyFile != "" {
 		err := srv.ServeTLS(ln, s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
 		if errors.Is(err, http.ErrServerClosed) {

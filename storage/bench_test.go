@@ -217,6 +217,7 @@ func BenchmarkIngestSingle(b *testing.B) {
 	slices.Sort(lat)
 	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
 	b.ReportMetric(pct(0.50), "p50_ms")
+	b.ReportMetric(pct(0.90), "p90_ms")
 	b.ReportMetric(pct(0.99), "p99_ms")
 	b.ReportMetric(0, "ns/op")
 }

@@ -46,6 +46,7 @@ func TestOpenPragmas(t *testing.T) {
 		{db.w, "foreign_keys", "1"},
 		{db.w, "busy_timeout", "10000"},
 		{db.w, "synchronous", "1"},
+		{db.w, "wal_autocheckpoint", "10000"},
 		{db.r, "busy_timeout", "10000"},
 		{db.r, "query_only", "1"},
 		{db.r, "foreign_keys", "1"},
@@ -221,5 +222,19 @@ func TestTwoProcesses(t *testing.T) {
 	v, err := metaGet(ctx, a.read(), "shared")
 	if err != nil || v != "400" {
 		t.Errorf("shared counter = %q, %v; want 400", v, err)
+	}
+}
+
+func TestCheckpoint(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+	for i := range 50 {
+		if err := db.write(ctx, func(tx *sql.Tx) error { return metaSet(ctx, tx, fmt.Sprint("k", i), "v") }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wal, done, err := db.checkpoint(ctx)
+	if err != nil || wal == 0 || done != wal {
+		t.Errorf("checkpoint: wal %d frames, %d copied, %v", wal, done, err)
 	}
 }

@@ -99,11 +99,17 @@ func (c *Connector) Poll(ctx context.Context, cursor string) (anliegen.PollResul
 	default:
 		res.Cursor, res.More = top, len(page) >= pageSize
 	}
-	if !res.More && !cur.backfill {
+	if !res.More && !cur.backfill && !scarce(res.RateLimit) {
 		res.Items = append(res.Items, c.refetchRecent(ctx, &res)...)
 	}
 	c.remember(res.Items)
 	return res, nil
+}
+
+// scarce reports a nearly spent rate limit, which optional requests (the
+// refetch of recent statuses) leave to the ones that matter.
+func scarce(rl *anliegen.RateLimit) bool {
+	return rl != nil && rl.Remaining*5 <= rl.Limit
 }
 
 func (c *Connector) horizon() time.Time {
@@ -271,6 +277,9 @@ func (c *Connector) refetchRecent(ctx context.Context, res *anliegen.PollResult)
 
 	var out []anliegen.Item
 	for chunk := range slices.Chunk(recent, multiGetMax) {
+		if scarce(res.RateLimit) {
+			return out
+		}
 		q := url.Values{}
 		for _, r := range chunk {
 			q.Add("id[]", r.item.ExternalID)

@@ -160,27 +160,46 @@ func (s *Server) handleNotifications(w http.ResponseWriter, r *http.Request, a *
 	minID, maxID, sinceID := q.Get("min_id"), q.Get("max_id"), q.Get("since_id")
 
 	s.mu.Lock()
-	var all []*notification
-	for _, n := range s.notifications[a.ID] {
+	keep := func(n *notification) bool {
 		switch {
 		case len(types) > 0 && !slices.Contains(types, n.typ), slices.Contains(exclude, n.typ):
 		case n.status != nil && n.status.Deleted: // a delete removes the notification
 		case n.status != nil && n.status.Visibility == "direct" && !withFiltered:
 			// The default notification policy filters private mentions
 			// from accounts the user does not follow (Mastodon 4.3).
-		case minID != "" && compareID(n.id, minID) <= 0,
-			sinceID != "" && compareID(n.id, sinceID) <= 0,
+		case sinceID != "" && compareID(n.id, sinceID) <= 0,
 			maxID != "" && compareID(n.id, maxID) >= 0:
 		default:
-			all = append(all, n)
+			return true
 		}
+		return false
 	}
+	// Notifications are kept in id order: find the edge by binary search
+	// and walk from there, so a page costs the same at any depth.
+	all := s.notifications[a.ID]
 	var page []*notification
 	if minID != "" {
 		// min_id gives the page right after min_id, still newest-first.
-		page = slices.Clone(all[:min(limit, len(all))])
+		i, _ := slices.BinarySearchFunc(all, minID, func(n *notification, id string) int { return compareID(n.id, id) })
+		for ; i < len(all) && len(page) < limit; i++ {
+			if compareID(all[i].id, minID) > 0 && keep(all[i]) {
+				page = append(page, all[i])
+			}
+		}
 	} else {
-		page = slices.Clone(all[max(0, len(all)-limit):])
+		i := len(all)
+		if maxID != "" {
+			i, _ = slices.BinarySearchFunc(all, maxID, func(n *notification, id string) int { return compareID(n.id, id) })
+		}
+		for i--; i >= 0 && len(page) < limit; i-- {
+			if sinceID != "" && compareID(all[i].id, sinceID) <= 0 {
+				break
+			}
+			if keep(all[i]) {
+				page = append(page, all[i])
+			}
+		}
+		slices.Reverse(page)
 	}
 	slices.Reverse(page)
 	out := make([]notificationJSON, 0, len(page))
