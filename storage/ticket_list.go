@@ -11,11 +11,9 @@ import (
 	"github.com/anliegen/anliegen"
 )
 
-// urgencyOrder ranks priorities so that ascending order is most pressing
-// first. It must match the expression of index tickets_urgency_created
-// (migration 0002) character for character, or the planner cannot use it.
-const urgencyOrder = `(CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 WHEN 'low' THEN 3 ELSE 4 END)`
-
+// The "priority" sort walks tickets.urgency (migration 0003): 0 for
+// urgent up to 4 for an unknown priority, so ascending is most pressing
+// first; urgencyRank computes the same in Go for cursors.
 func urgencyRank(p anliegen.Priority) int64 {
 	return int64(4 - p.Rank())
 }
@@ -48,8 +46,8 @@ var listSorts = map[string]listSort{
 		key:     func(t *anliegen.Ticket) []int64 { return []int64{t.UpdatedAt.UnixMilli(), t.ID} },
 	},
 	"priority": {
-		orderBy: strings.ReplaceAll(urgencyOrder, "priority", "t.priority") + `, t.created_at, t.id`,
-		after:   `(` + strings.ReplaceAll(urgencyOrder, "priority", "t.priority") + `, t.created_at, t.id) > (?, ?, ?)`,
+		orderBy: `t.urgency, t.created_at, t.id`,
+		after:   `(t.urgency, t.created_at, t.id) > (?, ?, ?)`,
 		key: func(t *anliegen.Ticket) []int64 {
 			return []int64{urgencyRank(t.Priority), t.CreatedAt.UnixMilli(), t.ID}
 		},
@@ -86,44 +84,11 @@ func decodeCursor(s, sort string, keyLen int) ([]int64, error) {
 // priorities, platforms, sort, cursor).
 func (db *DB) ListTickets(ctx context.Context, f anliegen.TicketFilter) (anliegen.TicketPage, error) {
 	page := anliegen.TicketPage{Items: []anliegen.Ticket{}}
-	if f.Sort == "" {
-		f.Sort = "created_desc"
-	}
-	srt, ok := listSorts[f.Sort]
-	if !ok {
-		return page, anliegen.Invalid("sort", "must be created_desc, created_asc, updated_desc or priority")
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, 100)
-	where, args, empty, err := ticketWhere(f)
-	if err != nil || empty {
+	lq, err := listQuery(&f)
+	if err != nil || lq.empty {
 		return page, err
 	}
-	if f.Cursor != "" {
-		key, err := decodeCursor(f.Cursor, f.Sort, strings.Count(srt.after, "?"))
-		if err != nil {
-			return page, err
-		}
-		where = append(where, srt.after)
-		for _, k := range key {
-			args = append(args, k)
-		}
-	}
-	q, qargs := ticketSelect, []any{}
-	if f.ViewerID != 0 {
-		q = ticketColumns + ", " + unreadColumn + ticketFrom
-		qargs = append(qargs, f.ViewerID)
-	}
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY " + srt.orderBy + " LIMIT ?"
-	qargs = append(append(qargs, args...), limit+1)
-
-	rows, err := db.read().QueryContext(ctx, q, qargs...)
+	rows, err := db.read().QueryContext(ctx, lq.sql, lq.args...)
 	if err != nil {
 		return page, fmt.Errorf("list tickets: %w", err)
 	}
@@ -144,11 +109,65 @@ func (db *DB) ListTickets(ctx context.Context, f anliegen.TicketFilter) (anliege
 	if err := rows.Err(); err != nil {
 		return page, fmt.Errorf("list tickets: %w", err)
 	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		page.Next = encodeCursor(f.Sort, srt.key(&page.Items[limit-1]))
+	if n := lq.limit; len(page.Items) > n {
+		page.Items = page.Items[:n]
+		page.Next = encodeCursor(f.Sort, lq.sort.key(&page.Items[n-1]))
 	}
 	return page, nil
+}
+
+// listSQL is the query of one ticket page.
+type listSQL struct {
+	sql   string
+	args  []any
+	limit int
+	sort  listSort
+	empty bool // the filter matches nothing; no query needed
+}
+
+// listQuery builds the page query for f, filling in f's defaults. It
+// fetches limit+1 rows: the extra row says whether there is a next page.
+func listQuery(f *anliegen.TicketFilter) (listSQL, error) {
+	var lq listSQL
+	if f.Sort == "" {
+		f.Sort = "created_desc"
+	}
+	srt, ok := listSorts[f.Sort]
+	if !ok {
+		return lq, anliegen.Invalid("sort", "must be created_desc, created_asc, updated_desc or priority")
+	}
+	lq.sort = srt
+	lq.limit = f.Limit
+	if lq.limit <= 0 {
+		lq.limit = 50
+	}
+	lq.limit = min(lq.limit, 100)
+	where, args, empty, err := ticketWhere(*f)
+	if err != nil || empty {
+		lq.empty = empty
+		return lq, err
+	}
+	if f.Cursor != "" {
+		key, err := decodeCursor(f.Cursor, f.Sort, strings.Count(srt.after, "?"))
+		if err != nil {
+			return lq, err
+		}
+		where = append(where, srt.after)
+		for _, k := range key {
+			args = append(args, k)
+		}
+	}
+	q := ticketSelect
+	if f.ViewerID != 0 {
+		q = ticketColumns + ", " + unreadColumn + ticketFrom
+		lq.args = append(lq.args, f.ViewerID)
+	}
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	lq.sql = q + " ORDER BY " + srt.orderBy + " LIMIT ?"
+	lq.args = append(append(lq.args, args...), lq.limit+1)
+	return lq, nil
 }
 
 // unreadColumn is true when the ticket has a citizen message newer than the
@@ -175,8 +194,18 @@ func ticketWhere(f anliegen.TicketFilter) (where []string, args []any, empty boo
 		}
 		args = append(args, vals...)
 	}
-	if len(depts) > 0 {
+	// A unary + keeps SQLite from using an index for a term. Without it
+	// the planner takes, for "department IN (a, b)" or several statuses,
+	// an index on that column and then sorts every matching row (tens of
+	// thousands in a large store) for one page. Walking an index in list
+	// order and skipping non-matching rows reads about one page instead.
+	// Only a single department (and, for the created sorts, a single
+	// status) has an index that also yields the order.
+	createdSort := f.Sort == "" || f.Sort == "created_desc" || f.Sort == "created_asc"
+	if len(depts) == 1 {
 		in("t.department", anyStrings(depts))
+	} else if len(depts) > 1 {
+		in("+t.department", anyStrings(depts))
 	}
 	if err := checkAll(f.Statuses, anliegen.Status.Valid, "statuses"); err != nil {
 		return nil, nil, false, err
@@ -187,8 +216,10 @@ func ticketWhere(f anliegen.TicketFilter) (where []string, args []any, empty boo
 	if err := checkAll(f.Platforms, anliegen.Platform.Valid, "platforms"); err != nil {
 		return nil, nil, false, err
 	}
-	if len(f.Statuses) > 0 {
+	if len(f.Statuses) == 1 && createdSort {
 		in("t.status", anyStrings(f.Statuses))
+	} else if len(f.Statuses) > 0 {
+		in("+t.status", anyStrings(f.Statuses))
 	}
 	if len(f.Priorities) > 0 {
 		in("t.priority", anyStrings(f.Priorities))
@@ -204,7 +235,10 @@ func ticketWhere(f anliegen.TicketFilter) (where []string, args []any, empty boo
 		in("t.channel_id", ids)
 	}
 	for _, tag := range f.Tags {
-		where = append(where, "t.id IN (SELECT ticket_id FROM ticket_tags WHERE tag = ?)")
+		// EXISTS, not "id IN (SELECT ...)": the IN form makes the planner
+		// fetch every tagged ticket and sort them; EXISTS probes the
+		// ticket_tags key while walking the list order.
+		where = append(where, "EXISTS (SELECT 1 FROM ticket_tags tt WHERE tt.tag = ? AND tt.ticket_id = t.id)")
 		args = append(args, strings.ToLower(strings.TrimSpace(tag)))
 	}
 	switch {
