@@ -185,18 +185,24 @@ func TestRepliesAndNotes(t *testing.T) {
 	wantCode(t, err, anliegen.EConflict, "")
 	_, err = db.RetryReply(ctx, 999, agent.ID)
 	wantCode(t, err, anliegen.ENotFound, "")
-	must(t, db.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE messages SET delivery_state = 'failed', error = 'HTTP 500', attempts = 3,
-			next_attempt_at = NULL WHERE id = ?`, reply.ID)
-		return err
-	}))
+	// The sender takes the reply, threads it under the citizen's latest
+	// message, and fails for good.
+	claimed, err := db.ClaimOutbound(ctx, clk.Now(), 2*time.Hour, 10)
+	if err != nil || len(claimed) != 2 || claimed[0].ID != reply.ID || claimed[0].InReplyTo != "ext-1-1" || claimed[0].Attempts != 1 {
+		t.Fatalf("claimed %+v, %v", claimed, err)
+	}
+	must(t, db.MarkFailed(ctx, reply.ID, "HTTP 403", nil))
 	clk.Add(time.Hour)
 	again, err := db.RetryReply(ctx, reply.ID, agent.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.DeliveryState != anliegen.DeliveryPending || again.Error != "" || again.Attempts != 3 || !again.NextAttemptAt.Equal(clk.Now()) {
+	if again.DeliveryState != anliegen.DeliveryPending || again.Error != "" || again.Attempts != 1 || !again.NextAttemptAt.Equal(clk.Now()) {
 		t.Errorf("retried %+v", again)
+	}
+	claimed, err = db.ClaimOutbound(ctx, clk.Now(), time.Minute, 10)
+	if err != nil || len(claimed) != 1 || claimed[0].ID != reply.ID || claimed[0].Attempts != 2 {
+		t.Errorf("claimed after retry %+v, %v", claimed, err)
 	}
 	if e := lastEvent(t, db, tk.ID); e.Type != anliegen.EventMessageUpdated || e.MessageID != reply.ID || e.ActorID != agent.ID {
 		t.Errorf("retry event %+v", e)
