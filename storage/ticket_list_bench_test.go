@@ -20,7 +20,7 @@ import (
 const (
 	benchTickets  = 300_000
 	benchMessages = 1_000_000
-	benchVersion  = 2 // bump when the generator changes, to rebuild the cache
+	benchVersion  = 3 // bump when the generator changes, to rebuild the cache
 )
 
 // benchDepartments with their share of tickets in percent; "" is unrouted.
@@ -105,8 +105,9 @@ func generateBenchStore(ctx context.Context, db *DB) error {
 				CASE h %% 5 WHEN 0 THEN '["sperrmuell"]' WHEN 1 THEN '["termin","online"]' ELSE '[]' END,
 				h %% 8 + 1, 'facebook', CASE WHEN h %% 8 = 3 THEN 'mail' ELSE 'comment' END,
 				h %% 100000 + 1, '', 'Guten Tag, ich habe eine Frage zu meinem Anliegen Nummer ' || i,
-				%d + i * %d, %d + i * %d + h * 600, %d + i * %d + h * 3, NULL
-			FROM h`, benchTickets, deptCase, start, step, start, step, start, step),
+				%d + i * %d, %d + i * %d + h * 600, %d + i * %d + h * 3,
+				CASE WHEN h %% 20 < 14 THEN %d + i * %d + h * 500 END
+			FROM h`, benchTickets, deptCase, start, step, start, step, start, step, start, step),
 		`UPDATE tickets SET platform = (SELECT platform FROM channels WHERE id = tickets.channel_id)`,
 		fmt.Sprintf(`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < %d)
 			INSERT INTO messages(id, ticket_id, channel_id, direction, external_id, author, contact_id, text, created_at)
@@ -283,4 +284,35 @@ func explainSQL(tb testing.TB, db *DB, q string, args []any) string {
 		plan = append(plan, detail)
 	}
 	return strings.Join(plan, "; ")
+}
+
+// BenchmarkTicketStats measures the statistics page on the large store for
+// a month and a year, for everyone and for one department.
+func BenchmarkTicketStats(b *testing.B) {
+	db := benchStore(b)
+	ctx := context.Background()
+	end := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name  string
+		scope anliegen.Scope
+		days  int
+	}{
+		{"all/30d", anliegen.ScopeAll, 30},
+		{"all/365d", anliegen.ScopeAll, 365},
+		{"dept=abfall/30d", anliegen.Scope{Departments: []string{"abfall"}}, 30},
+		{"dept=abfall/365d", anliegen.Scope{Departments: []string{"abfall"}}, 365},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var durs []time.Duration
+			for b.Loop() {
+				start := time.Now()
+				st, err := db.TicketStats(ctx, c.scope, end.AddDate(0, 0, -c.days), end)
+				durs = append(durs, time.Since(start))
+				if err != nil || st.Total == 0 {
+					b.Fatalf("%+v, %v", st.Total, err)
+				}
+			}
+			reportPercentiles(b, durs)
+		})
+	}
 }
