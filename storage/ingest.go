@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/anliegen/anliegen"
@@ -144,7 +145,11 @@ type storedMessage struct {
 }
 
 func (in *ingestTx) item(it *anliegen.Item) error {
-	if err := it.Validate(); err != nil {
+	err := it.Validate()
+	if err == nil {
+		err = validKeys(it)
+	}
+	if err != nil {
 		in.res.Skipped++
 		in.db.logger.Warn("ingest: skipped invalid item", "channel_id", in.channel,
 			"external_id", truncateUTF8(it.ExternalID, 200), "err", err)
@@ -152,7 +157,7 @@ func (in *ingestTx) item(it *anliegen.Item) error {
 	}
 	m := in.clean(it)
 	var old storedMessage
-	err := in.st.scan(`SELECT m.id, m.ticket_id, m.text, m.html, m.edited_at, m.deleted, m.direction = 'out', t.department
+	err = in.st.scan(`SELECT m.id, m.ticket_id, m.text, m.html, m.edited_at, m.deleted, m.direction = 'out', t.department
 		FROM messages m JOIN tickets t ON t.id = m.ticket_id
 		WHERE m.channel_id = ? AND m.external_id = ? AND m.external_id <> ''`, []any{in.channel, m.ExternalID},
 		&old.id, &old.ticketID, &old.text, &old.html, &old.editedAt, &old.deleted, &old.outbound, &old.department)
@@ -173,13 +178,28 @@ func (in *ingestTx) item(it *anliegen.Item) error {
 	return in.inbound(&m)
 }
 
-// clean returns a copy of it with every text field sanitized (invariant 6).
+// validKeys rejects items whose platform ids could not serve as keys:
+// ids are compared byte for byte (dedup, threading, identities), so they
+// are stored as they are, never cleaned, and one that holds invalid UTF-8
+// or control characters, or is longer than 1 KiB, is no id a platform
+// sends.
+func validKeys(it *anliegen.Item) error {
+	switch {
+	case len(it.ExternalID) > maxShortBytes || !isClean(it.ExternalID) || strings.ContainsAny(it.ExternalID, "\n\r\t"):
+		return anliegen.Invalid("external_id", "is not a platform id")
+	case !it.FromUs && (len(it.Author.ExternalID) > maxShortBytes || !isClean(it.Author.ExternalID)):
+		return anliegen.Invalid("author.external_id", "is not a platform id")
+	case len(it.ThreadID) > maxShortBytes || len(it.ParentID) > maxShortBytes:
+		return anliegen.Invalid("thread_id", "is longer than %d bytes", maxShortBytes)
+	}
+	return nil
+}
+
+// clean returns a copy of it with every text field sanitized (invariant 6);
+// ids stay as they are (validKeys).
 func (in *ingestTx) clean(it *anliegen.Item) anliegen.Item {
 	s := in.db.sanitizer
 	m := *it
-	m.ExternalID = truncateUTF8(cleanText(m.ExternalID), maxShortBytes)
-	m.ThreadID = truncateUTF8(cleanText(m.ThreadID), maxShortBytes)
-	m.ParentID = truncateUTF8(cleanText(m.ParentID), maxShortBytes)
 	m.Author.Handle, m.Author.Name = s.Short(m.Author.Handle), s.Short(m.Author.Name)
 	m.Subject, m.URL, m.Lang = s.Short(m.Subject), s.Short(m.URL), s.Short(m.Lang)
 	m.Text, m.HTML = s.Text(m.Text), s.HTML(m.HTML)
@@ -373,7 +393,7 @@ func upsertIdentity(st *txStmts, platform anliegen.Platform, a anliegen.Author, 
 		contactID, identityID int64
 		handle, name          string
 	)
-	extID := truncateUTF8(cleanText(a.ExternalID), maxShortBytes)
+	extID := a.ExternalID
 	err := st.scan(`SELECT id, contact_id, handle, name FROM identities WHERE platform = ? AND external_id = ?`,
 		[]any{string(platform), extID}, &identityID, &contactID, &handle, &name)
 	switch {
