@@ -228,9 +228,10 @@ func (db *DB) Users(ctx context.Context) ([]anliegen.User, error) {
 }
 
 // UpdateUser stores login, name, role, departments, language and disabled
-// of u.ID; the password stays. ENotFound, EInvalid, EConflict (login taken).
-// Disabling a user ends their sessions at once, since SessionUser checks
-// the flag on every request.
+// of u.ID; the password stays. ENotFound, EInvalid, EConflict (login taken,
+// or the change would leave no enabled admin: nobody could then manage
+// users without the command line). Disabling a user ends their sessions at
+// once, since SessionUser checks the flag on every request.
 func (db *DB) UpdateUser(ctx context.Context, u *anliegen.User) error {
 	normalizeUser(u)
 	if err := u.Validate(); err != nil {
@@ -240,12 +241,23 @@ func (db *DB) UpdateUser(ctx context.Context, u *anliegen.User) error {
 		if err := checkDepartments(ctx, tx, "departments", u.Departments...); err != nil {
 			return err
 		}
+		admins := `SELECT count(*) FROM users WHERE role = 'admin' AND NOT disabled`
+		var before, after int
+		if err := tx.QueryRowContext(ctx, admins).Scan(&before); err != nil {
+			return fmt.Errorf("count admins: %w", err)
+		}
 		var created int64
 		err := tx.QueryRowContext(ctx, `UPDATE users SET login = ?, name = ?, role = ?, lang = ?, disabled = ?
 			WHERE id = ? RETURNING created_at`,
 			u.Login, u.Name, string(u.Role), u.Lang, boolInt(u.Disabled), u.ID).Scan(&created)
 		if err != nil {
 			return loginError(err)
+		}
+		if err := tx.QueryRowContext(ctx, admins).Scan(&after); err != nil {
+			return fmt.Errorf("count admins: %w", err)
+		}
+		if before > 0 && after == 0 {
+			return &anliegen.Error{Code: anliegen.EConflict, Field: "role", Message: "the last enabled admin cannot be demoted or disabled"}
 		}
 		u.CreatedAt = timeMS(created)
 		return setUserDepartments(ctx, tx, u.ID, u.Departments)

@@ -272,6 +272,23 @@ func TestUsersListAndUpdate(t *testing.T) {
 	}
 	b.Login = "zora"
 	wantCode(t, db.UpdateUser(ctx, &b), anliegen.EConflict, "login")
+
+	// The last enabled admin stays one; with a second admin the first may go.
+	zora, _ := db.UserByLogin(ctx, "zora")
+	for _, change := range []func(u *anliegen.User){
+		func(u *anliegen.User) { u.Role = anliegen.RoleAgent },
+		func(u *anliegen.User) { u.Disabled = true },
+	} {
+		z := zora
+		change(&z)
+		wantCode(t, db.UpdateUser(ctx, &z), anliegen.EConflict, "role")
+	}
+	if got, _ := db.User(ctx, zora.ID); got.Role != anliegen.RoleAdmin || got.Disabled {
+		t.Errorf("refused change was stored: %+v", got)
+	}
+	mustUser(t, db, "yann", anliegen.RoleAdmin)
+	zora.Disabled = true
+	must(t, db.UpdateUser(ctx, &zora))
 	missing := anliegen.User{ID: 999, Login: "x", Name: "x", Role: anliegen.RoleAgent}
 	wantCode(t, db.UpdateUser(ctx, &missing), anliegen.ENotFound, "")
 	_, err = db.User(ctx, 999)
