@@ -259,8 +259,9 @@ func TestSearchFiltersAndFacets(t *testing.T) {
 		{"from", anliegen.SearchQuery{From: time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)}, []int64{2, 3}},
 		{"to is exclusive", anliegen.SearchQuery{To: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)}, []int64{1, 2}},
 		{"exclusion", anliegen.SearchQuery{Q: "Sperrmüll -Wald"}, []int64{1, 2}},
+		{"excluded phrase needs all words", anliegen.SearchQuery{Q: `Sperrmüll -"im Wald anmelden"`}, []int64{1, 2, 3}},
+		{"excluded phrase", anliegen.SearchQuery{Q: `Sperrmüll -"im Wald"`}, []int64{1, 2}},
 		{"phrase", anliegen.SearchQuery{Q: `"Sperrmüll anmelden"`}, []int64{1}},
-		{"number", anliegen.SearchQuery{Q: ticketNumber(2)}, []int64{2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/anliegen/anliegen"
 )
@@ -130,7 +131,7 @@ func (x *Index) step(ctx context.Context, src anliegen.IndexSource) (int, error)
 		if err != nil {
 			return 0, fmt.Errorf("load documents: %w", err)
 		}
-		if err := deleteTickets(ctx, idx, b, tickets); err != nil {
+		if err := deleteTickets(idx, b, tickets); err != nil {
 			return 0, err
 		}
 		if err := addDocs(b, docs); err != nil {
@@ -146,7 +147,7 @@ func (x *Index) step(ctx context.Context, src anliegen.IndexSource) (int, error)
 }
 
 // deleteTickets adds to b the deletion of every document of tickets.
-func deleteTickets(ctx context.Context, idx bleve.Index, b *bleve.Batch, tickets []int64) error {
+func deleteTickets(idx bleve.Index, b *bleve.Batch, tickets []int64) error {
 	a, err := idx.Advanced()
 	if err != nil {
 		return fmt.Errorf("delete old documents: %w", err)
@@ -157,31 +158,38 @@ func deleteTickets(ctx context.Context, idx bleve.Index, b *bleve.Batch, tickets
 	}
 	defer r.Close()
 	for _, t := range tickets {
-		tfr, err := r.TermFieldReader(ctx, []byte(strconv.FormatInt(t, 10)), fieldTicket, false, false, false)
+		ids, err := ticketDocIDs(r, t)
 		if err != nil {
 			return fmt.Errorf("delete old documents: %w", err)
 		}
-		for {
-			d, err := tfr.Next(nil)
-			if err != nil {
-				_ = tfr.Close()
-				return fmt.Errorf("delete old documents: %w", err)
-			}
-			if d == nil {
-				break
-			}
-			id, err := r.ExternalID(d.ID)
-			if err != nil {
-				_ = tfr.Close()
-				return fmt.Errorf("delete old documents: %w", err)
-			}
+		for _, id := range ids {
 			b.Delete(id)
-		}
-		if err := tfr.Close(); err != nil {
-			return fmt.Errorf("delete old documents: %w", err)
 		}
 	}
 	return nil
+}
+
+// ticketDocIDs returns the IDs of the documents of ticket. Document IDs
+// begin with the ticket ID (see docID), and bleve keeps a dictionary of
+// them, so no field of their own is needed. Deleted documents may still
+// be listed until segments merge; deleting them again does no harm.
+func ticketDocIDs(r index.IndexReader, ticket int64) ([]string, error) {
+	fd, err := r.FieldDictPrefix("_id", []byte(strconv.FormatInt(ticket, 10)+"-"))
+	if err != nil {
+		return nil, err
+	}
+	defer fd.Close()
+	var ids []string
+	for {
+		e, err := fd.Next()
+		if err != nil {
+			return nil, err
+		}
+		if e == nil {
+			return ids, nil
+		}
+		ids = append(ids, e.Term)
+	}
 }
 
 // addDocs adds docs to b. Notes are never indexed: they are internal and

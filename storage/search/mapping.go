@@ -9,9 +9,9 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/char/regexp"
 	"github.com/blevesearch/bleve/v2/analysis/lang/de"
-	"github.com/blevesearch/bleve/v2/analysis/token/edgengram"
 	"github.com/blevesearch/bleve/v2/analysis/token/length"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/token/reverse"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/mapping"
 
@@ -23,9 +23,7 @@ import (
 // the index small and never shows a stale text.
 const (
 	fieldText       = "text"       // subject and text, German analyzer
-	fieldSuffix     = "suf"        // word endings of long words, for compound heads
-	fieldTicket     = "ticket"     // ticket ID, to find a ticket's documents
-	fieldNumber     = "number"     // ticket number such as A-2026-000123
+	fieldReversed   = "rev"        // long words reversed, to find words by their ending
 	fieldDepartment = "department" // facets and the scope filter
 	fieldPlatform   = "platform"
 	fieldStatus     = "status"
@@ -33,40 +31,34 @@ const (
 	fieldMonth      = "month" // created_at as YYYY-MM, a facet
 	fieldDirection  = "direction"
 	fieldAnswered   = "answered" // "1" on inbound documents of tickets with a reply
-	fieldCreated    = "created"  // date range filter
+	fieldCreated    = "created"  // day of created_at, for date filters
 )
 
 // Analyzer names, defined in the index mapping itself so that nothing is
 // registered globally.
 const (
-	analyzerDE     = "anliegen_de"
-	analyzerSuffix = "anliegen_de_suffix"
+	analyzerDE       = "anliegen_de"
+	analyzerReversed = "anliegen_de_reversed"
 )
 
-// Suffix grams: a word of at least minCompound letters is indexed in
-// fieldSuffix with every ending of at least minPart letters, so that
-// "Hundesteuer" is found by "Steuer" and "Müllabfuhr" by "Abfuhr". German
-// compounds put the head last, so endings catch what a compound is about.
+// Compounds: a word of at least minCompound letters may be a compound,
+// and its parts have at least minPart letters. fieldReversed holds the
+// analysed long words backwards, so that a prefix scan of its term
+// dictionary finds the words that end in a query word: "Abfuhr" finds
+// "Müllabfuhr", "Steuer" finds "Hundesteuer" (German compounds put the
+// head last). Only its dictionary is read, so it keeps no frequencies,
+// norms or positions.
 const (
 	minCompound = 7
 	minPart     = 4
 )
 
-// newMapping returns the index mapping. Changing it needs a reindex.
+// newMapping returns the index mapping. Changing it needs a reindex: bump
+// mappingVersion.
 func newMapping() (*mapping.IndexMappingImpl, error) {
 	im := mapping.NewIndexMapping()
 	im.ScoringModel = "bm25"
 	im.DefaultAnalyzer = analyzerDE
-	if err := im.AddCustomTokenFilter("anliegen_long", map[string]any{
-		"type": length.Name, "min": float64(minCompound),
-	}); err != nil {
-		return nil, fmt.Errorf("add filter: %w", err)
-	}
-	if err := im.AddCustomTokenFilter("anliegen_endings", map[string]any{
-		"type": edgengram.Name, "back": true, "min": float64(minPart), "max": float64(64),
-	}); err != nil {
-		return nil, fmt.Errorf("add filter: %w", err)
-	}
 	// German forms the plural of many words ending in a vowel with -s
 	// (Kitas, Autos, Handys), which the light stemmer keeps. Dropping the s
 	// here, as a space so that offsets stay valid for snippets, makes
@@ -77,6 +69,11 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("add char filter: %w", err)
 	}
+	if err := im.AddCustomTokenFilter("anliegen_long", map[string]any{
+		"type": length.Name, "min": float64(minCompound),
+	}); err != nil {
+		return nil, fmt.Errorf("add filter: %w", err)
+	}
 	chars := []any{"anliegen_plural_s"}
 	base := []any{lowercase.Name, de.StopName, de.NormalizeName, de.LightStemmerName}
 	if err := im.AddCustomAnalyzer(analyzerDE, map[string]any{
@@ -84,9 +81,9 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("add analyzer: %w", err)
 	}
-	if err := im.AddCustomAnalyzer(analyzerSuffix, map[string]any{
+	if err := im.AddCustomAnalyzer(analyzerReversed, map[string]any{
 		"type": custom.Name, "char_filters": chars, "tokenizer": unicode.Name,
-		"token_filters": append(append([]any{}, base...), "anliegen_long", "anliegen_endings"),
+		"token_filters": append(append([]any{}, base...), "anliegen_long", reverse.Name),
 	}); err != nil {
 		return nil, fmt.Errorf("add analyzer: %w", err)
 	}
@@ -96,31 +93,34 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	text.Analyzer = analyzerDE
 	text.Store = false
 	text.IncludeInAll = false
-	text.IncludeTermVectors = true // phrase queries need positions
+	// No positions: they would make the index 1.6 times larger (see
+	// docs/BENCHMARKS.md), and in short messages a "phrase" is found well
+	// enough by requiring all its words.
+	text.IncludeTermVectors = false
 	text.DocValues = false
 	doc.AddFieldMappingsAt(fieldText, text)
 
-	suf := mapping.NewTextFieldMapping()
-	suf.Analyzer = analyzerSuffix
-	suf.Store = false
-	suf.IncludeInAll = false
-	suf.IncludeTermVectors = false
-	suf.DocValues = false
-	doc.AddFieldMappingsAt(fieldSuffix, suf)
+	rev := mapping.NewTextFieldMapping()
+	rev.Analyzer = analyzerReversed
+	rev.Store = false
+	rev.IncludeInAll = false
+	rev.IncludeTermVectors = false
+	rev.DocValues = false
+	rev.SkipFreqNorm = true
+	doc.AddFieldMappingsAt(fieldReversed, rev)
 
 	for _, f := range []struct {
 		name  string
 		facet bool
 	}{
-		{fieldTicket, false}, {fieldNumber, false}, {fieldDepartment, true},
-		{fieldPlatform, true}, {fieldStatus, true}, {fieldTag, true},
+		{fieldDepartment, true}, {fieldPlatform, true}, {fieldStatus, true}, {fieldTag, true},
 		{fieldMonth, true}, {fieldDirection, false}, {fieldAnswered, false},
 	} {
 		m := mapping.NewKeywordFieldMapping()
 		m.Store = false
 		m.IncludeInAll = false
 		m.IncludeTermVectors = false
-		m.DocValues = f.facet
+		m.DocValues = f.facet // bleve computes facets from doc values
 		m.SkipFreqNorm = true
 		doc.AddFieldMappingsAt(f.name, m)
 	}
@@ -130,6 +130,9 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	created.DocValues = false
 	doc.AddFieldMappingsAt(fieldCreated, created)
 
+	// No "_all" composite field: every query names its field, and _all
+	// would index all text a second time.
+	doc.AddSubDocumentMapping("_all", mapping.NewDocumentDisabledMapping())
 	im.DefaultMapping = doc
 	im.IndexDynamic = false
 	im.StoreDynamic = false
@@ -166,16 +169,18 @@ func parseDocID(id string) (ticketID, messageID int64, err error) {
 func document(d *anliegen.IndexDoc, answered bool) map[string]any {
 	text := docText(d)
 	m := map[string]any{
-		fieldText:       text,
-		fieldSuffix:     text,
-		fieldTicket:     strconv.FormatInt(d.TicketID, 10),
-		fieldNumber:     strings.ToLower(d.Number),
-		fieldDepartment: d.Department,
-		fieldPlatform:   string(d.Platform),
-		fieldStatus:     string(d.Status),
-		fieldMonth:      d.CreatedAt.UTC().Format("2006-01"),
-		fieldDirection:  string(d.Direction),
-		fieldCreated:    d.CreatedAt.UTC().Format(time.RFC3339),
+		fieldText:     text,
+		fieldReversed: text,
+		fieldMonth:    d.CreatedAt.UTC().Format("2006-01"),
+		fieldCreated:  day(d.CreatedAt).Format(time.RFC3339),
+	}
+	for k, v := range map[string]string{
+		fieldDepartment: d.Department, fieldPlatform: string(d.Platform),
+		fieldStatus: string(d.Status), fieldDirection: string(d.Direction),
+	} {
+		if v != "" {
+			m[k] = v
+		}
 	}
 	if len(d.Tags) > 0 {
 		m[fieldTag] = d.Tags
@@ -192,4 +197,11 @@ func docText(d *anliegen.IndexDoc) string {
 		return d.Text
 	}
 	return d.Subject + "\n" + d.Text
+}
+
+// day truncates t to its day in UTC. Date filters work by day: one
+// indexed value per day instead of one per second keeps the numeric terms
+// of the date field shared between documents.
+func day(t time.Time) time.Time {
+	return t.UTC().Truncate(24 * time.Hour)
 }

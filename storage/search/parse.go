@@ -21,8 +21,9 @@ type clause struct {
 }
 
 // parseQuery splits user input into clauses. Syntax: words, "phrases" in
-// double quotes (an unclosed quote runs to the end), and a leading '-' to
-// exclude a word or phrase. Anything else is text. A lone '-' or empty
+// double quotes (an unclosed quote runs to the end; all words of a phrase
+// must occur, in any order), and a leading '-' to exclude a word or
+// phrase. Anything else is text. A lone '-' or empty
 // quotes yield nothing. It never fails; limits are checked by the caller.
 func parseQuery(q string) []clause {
 	var out []clause

@@ -3,9 +3,11 @@ package search
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -26,7 +28,6 @@ const (
 	boostSuffix   = 0.4
 	boostHead     = 0.5
 	boostModifier = 0.4
-	boostNumber   = 5.0
 )
 
 // fuzziness allows one typo in words of 5 to 9 letters and two in longer
@@ -46,7 +47,7 @@ func fuzziness(term string) int {
 type terms struct {
 	words    []wordTerms // one per analysed word, in query order
 	phrases  [][]string  // analysed terms of each required phrase
-	excluded []string
+	excluded [][]string // analysed terms of each excluded word or phrase
 }
 
 // wordTerms is one analysed query term with the index terms it may match
@@ -55,6 +56,7 @@ type wordTerms struct {
 	term   string
 	fuzzy  []variant // index terms within the term's fuzziness
 	prefix []variant // index terms that start with the term
+	suffix []variant // compounds that end in the term
 	parts  []string  // modifier and head when the term is a compound of known words
 }
 
@@ -93,7 +95,7 @@ func (a analyzer) analyze(ctx context.Context, cs []clause, r index.IndexReader)
 		switch {
 		case len(ts) == 0:
 		case c.Exclude:
-			t.excluded = append(t.excluded, ts...)
+			t.excluded = append(t.excluded, ts)
 		case c.Phrase && len(ts) > 1:
 			t.phrases = append(t.phrases, ts)
 		default:
@@ -134,6 +136,9 @@ func (a analyzer) expand(ctx context.Context, r index.IndexReader, term string) 
 	}
 	w.fuzzy = fuzzy
 	if w.prefix, err = prefixVariants(r, term); err != nil {
+		return w, err
+	}
+	if w.suffix, err = suffixVariants(r, term); err != nil {
 		return w, err
 	}
 	df, err := docFreq(ctx, r, term)
@@ -231,6 +236,61 @@ func prefixVariants(r index.IndexReader, term string) ([]variant, error) {
 	return out, nil
 }
 
+// suffixVariants returns the most frequent compounds in the index that
+// end in term (found backwards in fieldReversed), with at least minPart-1
+// letters before it.
+func suffixVariants(r index.IndexReader, term string) ([]variant, error) {
+	n := utf8.RuneCountInString(term)
+	if n < minPart {
+		return nil, nil
+	}
+	fd, err := r.FieldDictPrefix(fieldReversed, []byte(reverseString(term)))
+	if err != nil {
+		return nil, fmt.Errorf("suffix terms: %w", err)
+	}
+	defer fd.Close()
+	var es []index.DictEntry
+	for range maxPrefixScan {
+		e, err := fd.Next()
+		if err != nil {
+			return nil, fmt.Errorf("suffix terms: %w", err)
+		}
+		if e == nil {
+			break
+		}
+		if utf8.RuneCountInString(e.Term) >= n+minPart-1 {
+			es = append(es, *e)
+		}
+	}
+	sort.Slice(es, func(i, j int) bool { return es[i].Count > es[j].Count })
+	out := make([]variant, 0, min(len(es), maxPrefixVariants))
+	for _, e := range es[:min(len(es), maxPrefixVariants)] {
+		out = append(out, variant{reverseString(e.Term), boostSuffix})
+	}
+	return out, nil
+}
+
+// reverseString reverses s as bleve's reverse filter does: by runes,
+// keeping combining marks after their base letter.
+func reverseString(s string) string {
+	var groups []string
+	for i := 0; i < len(s); {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		j := i + size
+		for j < len(s) {
+			r, size := utf8.DecodeRuneInString(s[j:])
+			if !unicode.In(r, unicode.Mn, unicode.Me, unicode.Mc) {
+				break
+			}
+			j += size
+		}
+		groups = append(groups, s[i:j])
+		i = j
+	}
+	slices.Reverse(groups)
+	return strings.Join(groups, "")
+}
+
 // linkers are the German linking elements (Fugenelemente) that may sit
 // between the parts of a compound: Hund-e-steuer, Bibliothek-s-ausweis.
 var linkers = []string{"", "s", "es", "e", "n", "en", "er"}
@@ -295,24 +355,26 @@ func docFreq(ctx context.Context, r index.IndexReader, term string) (uint64, err
 // textQuery builds the scoring part of a search: every word may match
 // exactly, with typos, as the ending of a compound, or split into its
 // parts; documents matching more words score higher (bleve's coordination
-// factor). Phrases are required, exclusions forbidden.
+// factor). The words of "phrases" are required, exclusions forbidden.
 func textQuery(t terms, raw []clause) query.Query {
 	var should []query.Query
 	for _, w := range t.words {
 		should = append(should, wordQuery(w))
 	}
-	for _, c := range raw {
-		if !c.Exclude && !c.Phrase && strings.ContainsAny(c.Text, "0123456789") {
-			should = append(should, term(fieldNumber, strings.ToLower(c.Text), boostNumber))
-		}
-	}
 	var must, mustNot []query.Query
 	for _, p := range t.phrases {
-		pq := query.NewPhraseQuery(p, fieldText)
-		must = append(must, pq)
+		// Without positions in the index, a phrase requires its words.
+		for _, s := range p {
+			must = append(must, term(fieldText, s, boostExact))
+		}
 	}
 	for _, e := range t.excluded {
-		mustNot = append(mustNot, term(fieldText, e, 1))
+		// An excluded phrase excludes documents with all its words.
+		all := make([]query.Query, len(e))
+		for i, s := range e {
+			all[i] = term(fieldText, s, 1)
+		}
+		mustNot = append(mustNot, query.NewConjunctionQuery(all))
 	}
 	b := query.NewBooleanQuery(must, nil, mustNot)
 	if len(should) > 0 {
@@ -335,8 +397,8 @@ func wordQuery(w wordTerms) query.Query {
 	for _, v := range w.prefix {
 		alts = append(alts, term(fieldText, v.term, v.boost))
 	}
-	if utf8.RuneCountInString(w.term) >= minPart {
-		alts = append(alts, term(fieldSuffix, w.term, boostSuffix))
+	for _, v := range w.suffix {
+		alts = append(alts, term(fieldText, v.term, v.boost))
 	}
 	if len(w.parts) == 2 {
 		// The head of a German compound names what it is (a
@@ -407,6 +469,14 @@ func filterQuery(scope anliegen.Scope, departments []string, platforms []anliege
 		fs = append(fs, term(fieldTag, tag, 1))
 	}
 	if !from.IsZero() || !to.IsZero() {
+		// Dates are indexed by UTC day (see day): the range covers the
+		// days of from through to, to's day only if to is past midnight.
+		if !from.IsZero() {
+			from = day(from)
+		}
+		if !to.IsZero() && !day(to).Equal(to) {
+			to = day(to).Add(24 * time.Hour)
+		}
 		incl, excl := true, false
 		r := query.NewDateRangeInclusiveQuery(from, to, &incl, &excl)
 		r.SetField(fieldCreated)

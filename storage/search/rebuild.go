@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 
 	"github.com/anliegen/anliegen"
 )
@@ -80,7 +82,7 @@ func fill(ctx context.Context, idx bleve.Index, src anliegen.IndexSource, checkp
 			b.Reset()
 		}
 		if next == 0 {
-			return total, nil
+			return total, compact(ctx, idx)
 		}
 		if next <= after {
 			return total, fmt.Errorf("scan documents: cursor went from %d back to %d", after, next)
@@ -116,6 +118,24 @@ func (x *Index) swap(idx bleve.Index, name string) error {
 	}
 	if err := os.RemoveAll(filepath.Join(x.dir, oldName)); err != nil {
 		x.logger.Warn("remove old index", "index", oldName, "err", err)
+	}
+	return nil
+}
+
+// compact merges a freshly built index into one segment: one term
+// dictionary instead of one per batch makes the index smaller and
+// searches faster. Later batches add segments that bleve merges as usual.
+func compact(ctx context.Context, idx bleve.Index) error {
+	a, err := idx.Advanced()
+	if err != nil {
+		return fmt.Errorf("compact index: %w", err)
+	}
+	s, ok := a.(*scorch.Scorch)
+	if !ok {
+		return nil
+	}
+	if err := s.ForceMerge(ctx, &mergeplan.SingleSegmentMergePlanOptions); err != nil {
+		return fmt.Errorf("compact index: %w", err)
 	}
 	return nil
 }

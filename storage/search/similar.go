@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -49,6 +48,10 @@ func (x *Index) Similar(ctx context.Context, text string, scope anliegen.Scope, 
 		return nil, err
 	}
 	words, err := x.similarWords(ctx, reader, text)
+	var exclude []string
+	if err == nil && excludeTicket != 0 {
+		exclude, err = ticketDocIDs(reader, excludeTicket)
+	}
 	_ = reader.Close()
 	if err != nil {
 		return nil, err
@@ -62,8 +65,11 @@ func (x *Index) Similar(ctx context.Context, text string, scope anliegen.Scope, 
 	}
 	d := query.NewDisjunctionQuery(should)
 	d.SetMin(1)
-	b := query.NewBooleanQuery(nil, nil, []query.Query{term(fieldTicket, strconv.FormatInt(excludeTicket, 10), 1)})
+	b := query.NewBooleanQuery(nil, nil, nil)
 	b.Should = d
+	if len(exclude) > 0 {
+		b.MustNot = query.NewDocIDQuery(exclude)
+	}
 	b.AddFilter(query.NewConjunctionQuery([]query.Query{filter, query.NewDisjunctionQuery([]query.Query{
 		term(fieldAnswered, "1", 1), term(fieldDirection, string(anliegen.DirectionOut), 1),
 	})}))

@@ -34,6 +34,9 @@ func newMatcher(t terms) *matcher {
 		for _, v := range w.fuzzy {
 			m.exact[v.term] = true
 		}
+		for _, v := range w.suffix {
+			m.exact[v.term] = true
+		}
 		for _, p := range w.parts {
 			m.exact[p] = true
 		}
