@@ -47,7 +47,7 @@ func fuzziness(term string) int {
 type terms struct {
 	words    []wordTerms // one per analysed word, in query order
 	phrases  [][]string  // analysed terms of each required phrase
-	excluded [][]string // analysed terms of each excluded word or phrase
+	excluded [][]string  // analysed terms of each excluded word or phrase
 }
 
 // wordTerms is one analysed query term with the index terms it may match
