@@ -35,6 +35,9 @@ func (db *DB) Ingest(ctx context.Context, channelID int64, items []anliegen.Item
 		if err != nil {
 			return err
 		}
+		if err := in.prefetch(items); err != nil {
+			return err
+		}
 		for i := range items {
 			if err := in.item(&items[i]); err != nil {
 				return fmt.Errorf("item %q: %w", items[i].ExternalID, err)
@@ -63,13 +66,14 @@ type ingestTx struct {
 	numbers  *ticketNumbers
 	contacts map[string]int64 // author external id → contact, for this batch
 	touches  map[int64]*ticketTouch
+	known    map[string]*storedMessage // by external id: the batch's messages already stored
 	stored   int
 	res      anliegen.IngestResult
 }
 
 func (db *DB) newIngestTx(ctx context.Context, tx *sql.Tx, channelID int64) (*ingestTx, error) {
 	in := &ingestTx{db: db, st: newTxStmts(ctx, tx), now: db.now(), channel: channelID,
-		contacts: make(map[string]int64), touches: make(map[int64]*ticketTouch)}
+		contacts: make(map[string]int64), touches: make(map[int64]*ticketTouch), known: make(map[string]*storedMessage)}
 	var platform string
 	err := in.st.scan(`SELECT platform FROM channels WHERE id = ?`, []any{channelID}, &platform)
 	if err != nil {
@@ -156,16 +160,8 @@ func (in *ingestTx) item(it *anliegen.Item) error {
 		return nil
 	}
 	m := in.clean(it)
-	var old storedMessage
-	err = in.st.scan(`SELECT m.id, m.ticket_id, m.text, m.html, m.edited_at, m.deleted, m.direction = 'out', t.department
-		FROM messages m JOIN tickets t ON t.id = m.ticket_id
-		WHERE m.channel_id = ? AND m.external_id = ? AND m.external_id <> ''`, []any{in.channel, m.ExternalID},
-		&old.id, &old.ticketID, &old.text, &old.html, &old.editedAt, &old.deleted, &old.outbound, &old.department)
-	switch {
-	case err == nil:
-		return in.update(&m, &old)
-	case !errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("look up message: %w", err)
+	if old := in.known[m.ExternalID]; old != nil {
+		return in.update(&m, old)
 	}
 	if m.Deleted {
 		// Deleted before we ever saw it: there is nothing to keep.
@@ -176,6 +172,58 @@ func (in *ingestTx) item(it *anliegen.Item) error {
 		return in.outbound(&m)
 	}
 	return in.inbound(&m)
+}
+
+// prefetchChunk is how many ids one dedup query asks for.
+const prefetchChunk = 250
+
+// prefetch reads the stored messages among the batch's external ids with
+// one query per chunk rather than one per item; item keeps the map
+// current as it stores and changes messages.
+func (in *ingestTx) prefetch(items []anliegen.Item) error {
+	ids := make([]any, 0, len(items))
+	seen := make(map[string]bool, len(items))
+	for i := range items {
+		id := items[i].ExternalID
+		if id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), prefetchChunk)
+		if err := in.prefetchChunk(ids[:n]); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+func (in *ingestTx) prefetchChunk(ids []any) error {
+	st, err := in.st.get(`SELECT m.external_id, m.id, m.ticket_id, m.text, m.html, m.edited_at, m.deleted,
+		m.direction = 'out', t.department
+		FROM messages m JOIN tickets t ON t.id = m.ticket_id
+		WHERE m.channel_id = ? AND m.external_id IN (` + strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",") + `)
+		AND m.external_id <> ''`)
+	if err != nil {
+		return err
+	}
+	rows, err := st.QueryContext(in.st.ctx, append([]any{in.channel}, ids...)...)
+	if err != nil {
+		return fmt.Errorf("look up messages: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ext string
+		old := &storedMessage{}
+		if err := rows.Scan(&ext, &old.id, &old.ticketID, &old.text, &old.html, &old.editedAt, &old.deleted,
+			&old.outbound, &old.department); err != nil {
+			return fmt.Errorf("look up messages: %w", err)
+		}
+		in.known[ext] = old
+	}
+	return rows.Err()
 }
 
 // validKeys rejects items whose platform ids could not serve as keys:
@@ -226,6 +274,7 @@ func (in *ingestTx) update(m *anliegen.Item, old *storedMessage) error {
 		if _, err := in.st.exec(`UPDATE messages SET deleted = 1 WHERE id = ?`, old.id); err != nil {
 			return fmt.Errorf("mark deleted: %w", err)
 		}
+		old.deleted = true
 		data = map[string]bool{"deleted": true}
 	case old.outbound:
 		// Our reply as the platform renders it (mentions added, markup
@@ -240,6 +289,11 @@ func (in *ingestTx) update(m *anliegen.Item, old *storedMessage) error {
 		if _, err := in.st.exec(`UPDATE tickets SET preview = ? WHERE id = ? AND preview = ?`,
 			snippet(m.Text, previewRunes), old.ticketID, snippet(old.text, previewRunes)); err != nil {
 			return fmt.Errorf("update preview: %w", err)
+		}
+		old.text, old.html = m.Text, m.HTML
+		old.editedAt = sql.NullInt64{}
+		if m.EditedAt != nil {
+			old.editedAt = sql.NullInt64{Int64: unixMS(*m.EditedAt), Valid: true}
 		}
 		data = map[string]bool{"edited": true}
 	}
@@ -292,7 +346,7 @@ func (in *ingestTx) inbound(m *anliegen.Item) error {
 	if t == nil {
 		return in.newTicket(m, contactID)
 	}
-	msgID, err := in.insertMessage(m, t.id, anliegen.DirectionIn, contactID)
+	msgID, err := in.insertMessage(m, t.id, anliegen.DirectionIn, contactID, t.department)
 	if err != nil {
 		return err
 	}
@@ -312,7 +366,7 @@ func (in *ingestTx) outbound(m *anliegen.Item) error {
 		in.db.logger.Debug("ingest: own message without ticket left out", "channel_id", in.channel, "external_id", m.ExternalID)
 		return nil
 	}
-	msgID, err := in.insertMessage(m, t.id, anliegen.DirectionOut, 0)
+	msgID, err := in.insertMessage(m, t.id, anliegen.DirectionOut, 0, t.department)
 	if err != nil {
 		return err
 	}
@@ -344,7 +398,7 @@ const insertMessageSQL = `INSERT INTO messages(ticket_id, channel_id, direction,
 	created_at, delivery_state, sent_at)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-func (in *ingestTx) insertMessage(m *anliegen.Item, ticketID int64, dir anliegen.Direction, contactID int64) (int64, error) {
+func (in *ingestTx) insertMessage(m *anliegen.Item, ticketID int64, dir anliegen.Direction, contactID int64, dept string) (int64, error) {
 	var state, sentAt any
 	if dir == anliegen.DirectionOut {
 		state, sentAt = string(anliegen.DeliverySent), unixMS(m.CreatedAt)
@@ -356,6 +410,12 @@ func (in *ingestTx) insertMessage(m *anliegen.Item, ticketID int64, dir anliegen
 	if err != nil {
 		return 0, fmt.Errorf("insert message: %w", err)
 	}
+	stored := &storedMessage{id: id, ticketID: ticketID, text: m.Text, html: m.HTML,
+		outbound: dir == anliegen.DirectionOut, department: dept}
+	if m.EditedAt != nil {
+		stored.editedAt = sql.NullInt64{Int64: unixMS(*m.EditedAt), Valid: true}
+	}
+	in.known[m.ExternalID] = stored
 	return id, nil
 }
 

@@ -17,6 +17,8 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		`SELECT m.id, m.ticket_id, m.text, m.html, m.edited_at, m.deleted, m.direction = 'out', t.department
 			FROM messages m JOIN tickets t ON t.id = m.ticket_id
 			WHERE m.channel_id = ? AND m.external_id = ? AND m.external_id <> ''`,
+		`SELECT m.external_id, m.id FROM messages m JOIN tickets t ON t.id = m.ticket_id
+			WHERE m.channel_id = ? AND m.external_id IN (?, ?, ?) AND m.external_id <> ''`,
 		`SELECT EXISTS (SELECT 1 FROM messages WHERE channel_id = ? AND external_id = ? AND external_id <> '')`,
 		`SELECT ticket_id FROM messages WHERE channel_id = ? AND external_id = ? AND external_id <> ''`,
 		`SELECT id FROM tickets WHERE channel_id = ? AND thread_key = ? AND thread_key <> '' ORDER BY id DESC LIMIT 1`,

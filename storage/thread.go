@@ -206,7 +206,7 @@ func (in *ingestTx) newTicket(m *anliegen.Item, contactID int64) error {
 		return fmt.Errorf("insert ticket: %w", err)
 	}
 	in.res.Tickets++
-	msgID, err := in.insertMessage(m, ticketID, anliegen.DirectionIn, contactID)
+	msgID, err := in.insertMessage(m, ticketID, anliegen.DirectionIn, contactID, dept)
 	if err != nil {
 		return err
 	}
