@@ -86,6 +86,35 @@ func (fx *fixture) contact(name string, platforms ...anliegen.Platform) int64 {
 // event, and returns it as the store reads it.
 func (fx *fixture) ticket(s ticketSpec) anliegen.Ticket {
 	fx.tb.Helper()
+	return fx.tickets([]ticketSpec{s})[0]
+}
+
+// tickets inserts many tickets in one transaction.
+func (fx *fixture) tickets(specs []ticketSpec) []anliegen.Ticket {
+	fx.tb.Helper()
+	var ids []int64
+	for i := range specs {
+		fx.fill(&specs[i])
+	}
+	fx.write(func(tx *sql.Tx) {
+		for _, s := range specs {
+			ids = append(ids, fx.insertTicket(tx, s))
+		}
+	})
+	out := make([]anliegen.Ticket, len(ids))
+	for i, id := range ids {
+		t, err := fx.db.Ticket(context.Background(), id)
+		if err != nil {
+			fx.tb.Fatal(err)
+		}
+		out[i] = t
+	}
+	return out
+}
+
+// fill sets the defaults of s and creates what it refers to.
+func (fx *fixture) fill(s *ticketSpec) {
+	fx.tb.Helper()
 	if s.Status == "" {
 		s.Status = anliegen.StatusNew
 	}
@@ -108,9 +137,14 @@ func (fx *fixture) ticket(s ticketSpec) anliegen.Ticket {
 		s.Contact = fx.contact("buerger", s.Platform)
 	}
 	s.Messages = max(s.Messages, 1)
-	ch := fx.channel(s.Platform)
+	fx.channel(s.Platform)
+}
+
+func (fx *fixture) insertTicket(tx *sql.Tx, s ticketSpec) int64 {
+	fx.tb.Helper()
+	ch := fx.channels[s.Platform]
 	var id int64
-	fx.write(func(tx *sql.Tx) {
+	{
 		id = fx.exec(tx, `INSERT INTO tickets(number, status, priority, department, assignee_id, tags, channel_id,
 			platform, kind, contact_id, subject, preview, created_at, updated_at)
 			VALUES ('tmp', ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 'Vorschau', ?, ?)`,
@@ -125,12 +159,8 @@ func (fx *fixture) ticket(s ticketSpec) anliegen.Ticket {
 		}
 		fx.exec(tx, `INSERT INTO events(type, ticket_id, channel_id, department, created_at) VALUES ('ticket.created', ?, ?, ?, ?)`,
 			id, ch, s.Department, unixMS(s.Created))
-	})
-	t, err := fx.db.Ticket(context.Background(), id)
-	if err != nil {
-		fx.tb.Fatal(err)
 	}
-	return t
+	return id
 }
 
 // inbound adds a citizen message to a ticket.

@@ -47,6 +47,7 @@ func newListWorld(t *testing.T, n int) *listWorld {
 	platforms := []anliegen.Platform{"mastodon", "email", "facebook"}
 	tags := []string{"sperrmuell", "termin", "gefahr"}
 	base := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	var specs []ticketSpec
 	for i := range n {
 		var tt []string
 		for _, tag := range tags {
@@ -61,12 +62,13 @@ func newListWorld(t *testing.T, n int) *listWorld {
 		// Every third ticket shares its creation time with the one before,
 		// so that the id must break ties in sorting and in cursors.
 		created := base.Add(time.Duration(i-i%3/2) * time.Hour)
-		w.tickets = append(w.tickets, w.fx.ticket(ticketSpec{
+		specs = append(specs, ticketSpec{
 			Department: listDepartments[rng.IntN(4)], Status: statuses[rng.IntN(5)],
 			Priority: prios[rng.IntN(4)], Platform: platforms[rng.IntN(3)], Tags: tt, Assignee: assignee,
 			Contact: contacts[rng.IntN(3)], Created: created, Updated: created.Add(time.Duration(rng.IntN(500)) * time.Hour),
-		}))
+		})
 	}
+	w.tickets = w.fx.tickets(specs)
 	return w
 }
 
@@ -348,10 +350,13 @@ func TestListTicketsCursorUnderInserts(t *testing.T) {
 				wg.Go(func() {
 					mu.Lock()
 					defer mu.Unlock()
+					var specs []ticketSpec
 					for _, at := range []time.Time{last.CreatedAt, last.CreatedAt.Add(-90 * time.Minute),
 						last.CreatedAt.Add(time.Hour), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)} {
-						w.fx.ticket(ticketSpec{Created: at, Priority: anliegen.Priority([]string{"low", "urgent"}[page%2])})
+						specs = append(specs, ticketSpec{Created: at, Contact: w.tickets[0].ContactID,
+							Priority: anliegen.Priority([]string{"low", "urgent"}[page%2])})
 					}
+					w.fx.tickets(specs)
 				})
 				if page%2 == 0 {
 					wg.Wait()
