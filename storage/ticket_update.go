@@ -182,7 +182,8 @@ func (db *DB) AddNote(ctx context.Context, ticketID, actorID int64, text string)
 // CreateReply stores a reply by actorID as a pending outbound message due
 // now, for the sender to deliver (invariant 4). The ticket's status stays,
 // except that a new ticket becomes open: someone is working on it.
-// ENotFound; EInvalid (text empty or too long, ticket merged away).
+// ENotFound; EInvalid (text empty or too long, ticket merged away or
+// imported).
 func (db *DB) CreateReply(ctx context.Context, ticketID, actorID int64, text string) (anliegen.Message, error) {
 	var m anliegen.Message
 	err := db.write(ctx, func(tx *sql.Tx) error {
@@ -220,8 +221,19 @@ func (db *DB) addStaffMessage(ctx context.Context, tx *sql.Tx, ticketID, actorID
 	if err != nil {
 		return anliegen.Message{}, err
 	}
-	if t.MergedInto != 0 && dir == anliegen.DirectionOut {
-		return anliegen.Message{}, anliegen.Invalid("ticket_id", "the ticket was merged into %d; reply there", t.MergedInto)
+	if dir == anliegen.DirectionOut {
+		if t.MergedInto != 0 {
+			return anliegen.Message{}, anliegen.Invalid("ticket_id", "the ticket was merged into %d; reply there", t.MergedInto)
+		}
+		// Imported history sits in hidden channels that no connector
+		// serves: a reply there would wait in the queue for ever.
+		var hidden bool
+		if err := tx.QueryRowContext(ctx, `SELECT hidden FROM channels WHERE id = ?`, t.ChannelID).Scan(&hidden); err != nil {
+			return anliegen.Message{}, dbError(err, "channel")
+		}
+		if hidden {
+			return anliegen.Message{}, anliegen.Invalid("ticket_id", "imported tickets cannot be answered from Anliegen")
+		}
 	}
 	var author string
 	if actorID != 0 {

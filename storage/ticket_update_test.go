@@ -178,6 +178,15 @@ func TestRepliesAndNotes(t *testing.T) {
 		t.Errorf("status %s after second reply (first: %s)", now.Status, after.Status)
 	}
 
+	// Imported history cannot be answered: no connector serves its channel.
+	imported := fx.ticket(ticketSpec{Platform: anliegen.PlatformWebform, Kind: anliegen.KindMail})
+	fx.write(func(tx *sql.Tx) { fx.exec(tx, `UPDATE channels SET hidden = 1 WHERE id = ?`, imported.ChannelID) })
+	_, err = db.CreateReply(ctx, imported.ID, agent.ID, "Antwort")
+	wantCode(t, err, anliegen.EInvalid, "ticket_id")
+	if _, err := db.AddNote(ctx, imported.ID, agent.ID, "Notiz geht"); err != nil {
+		t.Errorf("note on an imported ticket: %v", err)
+	}
+
 	// Retry: only a failed reply.
 	_, err = db.RetryReply(ctx, reply.ID, agent.ID)
 	wantCode(t, err, anliegen.EConflict, "")
