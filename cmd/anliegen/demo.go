@@ -63,6 +63,13 @@ func runDemo(ctx context.Context, g *Global, args []string) error {
 	}()
 	defer simSrv.Close()
 
+	recent, err := demo.Recent(time.Now())
+	if err != nil {
+		return err
+	}
+	if err := sim.Preload(recent); err != nil {
+		return fmt.Errorf("simulator: %w", err)
+	}
 	if err := seedDemo(ctx, g, *password, simURL, sim.Token(), *poll); err != nil {
 		return err
 	}

@@ -13,8 +13,11 @@ import (
 	"github.com/anliegen/anliegen/storage"
 )
 
-// OpenTickets is how many of the most recent sample inquiries stay
-// unanswered, so that the inbox has work in it.
+// OpenTickets is how many of the most recent sample inquiries wait for an
+// answer, so that the inbox has work in it. They arrive through the
+// simulator and the real Mastodon connector rather than as imported
+// history, so that replies to them really leave (imported tickets live on
+// hidden channels that no connector serves).
 const OpenTickets = 60
 
 // Logins of the demo users.
@@ -58,16 +61,11 @@ func Seed(ctx context.Context, db *storage.DB, password string, now time.Time) (
 	if err != nil {
 		return res, err
 	}
-	imp, err := db.ImportHistory(ctx, recs)
+	imp, err := db.ImportHistory(ctx, recs[:len(recs)-OpenTickets])
 	if err != nil {
 		return res, fmt.Errorf("import sample inquiries: %w", err)
 	}
 	res.Tickets = imp.Imported
-	if imp.Imported > 0 {
-		if err := reopenRecent(ctx, db); err != nil {
-			return res, err
-		}
-	}
 	return res, nil
 }
 
@@ -101,7 +99,7 @@ func seedAdmin(ctx context.Context, db *storage.DB) error {
 
 // records parses the embedded inquiries and dates them: spread over the
 // 30 days before now in an order drawn from each id's hash (the file's
-// order carries no meaning), the newest OpenTickets without their answer.
+// order carries no meaning). The last OpenTickets are the newest.
 func records(now time.Time) ([]storage.HistoryRecord, error) {
 	var recs []storage.HistoryRecord
 	err := storage.ReadHistory(bytes.NewReader(inquiries), func(line int, rec storage.HistoryRecord, err error) error {
@@ -119,12 +117,7 @@ func records(now time.Time) ([]storage.HistoryRecord, error) {
 	})
 	span := 30 * 24 * time.Hour
 	for i := range recs {
-		// Oldest first; the last OpenTickets land in the last ~4 hours.
 		age := span - time.Duration(i)*span/time.Duration(len(recs))
-		if i >= len(recs)-OpenTickets {
-			age = time.Duration(len(recs)-i) * 4 * time.Minute
-			recs[i].Answer = ""
-		}
 		recs[i].CreatedAt = now.Add(-age).Truncate(time.Second)
 	}
 	return recs, nil
@@ -136,21 +129,12 @@ func hash(s string) uint64 {
 	return h.Sum64()
 }
 
-// reopenRecent sets the newest unanswered sample tickets to new, and every
-// fourth of them to open, as if the morning shift had started on them.
-func reopenRecent(ctx context.Context, db *storage.DB) error {
-	page, err := db.ListTickets(ctx, anliegen.TicketFilter{Scope: anliegen.ScopeAll, Sort: "created_desc", Limit: OpenTickets})
+// Recent returns the OpenTickets newest sample inquiries, which the
+// simulator posts before the server starts.
+func Recent(now time.Time) ([]storage.HistoryRecord, error) {
+	recs, err := records(now)
 	if err != nil {
-		return fmt.Errorf("list recent tickets: %w", err)
+		return nil, err
 	}
-	for i, t := range page.Items {
-		st := anliegen.StatusNew
-		if i%4 == 3 {
-			st = anliegen.StatusOpen
-		}
-		if _, err := db.UpdateTicket(ctx, t.ID, 0, anliegen.TicketUpdate{Status: &st}); err != nil {
-			return fmt.Errorf("reopen ticket %d: %w", t.ID, err)
-		}
-	}
-	return nil
+	return recs[len(recs)-OpenTickets:], nil
 }

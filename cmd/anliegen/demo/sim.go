@@ -13,7 +13,9 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/anliegen/anliegen"
 	"github.com/anliegen/anliegen/connectors/mastodon/mastodontest"
+	"github.com/anliegen/anliegen/storage"
 )
 
 // Simulator is a Mastodon-compatible instance on which simulated citizens
@@ -92,13 +94,29 @@ func (s *Simulator) Run(ctx context.Context, every time.Duration) {
 	}
 }
 
+// Preload posts the given inquiries at once, as the citizens' messages of
+// the last hours: direct messages stay direct, the rest mention the town or
+// answer one of its posts.
+func (s *Simulator) Preload(recs []storage.HistoryRecord) error {
+	for i, r := range recs {
+		t := simText{author: r.Author, text: r.Text, dm: r.Kind == anliegen.KindDM || r.Kind == anliegen.KindMail}
+		if err := s.post(t, i%3); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Step posts one citizen message: a mention, a reply under a town post or
 // a direct message.
 func (s *Simulator) Step() error {
-	t := s.texts[s.rnd.IntN(len(s.texts))]
+	return s.post(s.texts[s.rnd.IntN(len(s.texts))], s.rnd.IntN(4))
+}
+
+func (s *Simulator) post(t simText, roll int) error {
 	author := s.citizen(t.author)
 	var err error
-	switch roll := s.rnd.IntN(4); {
+	switch {
 	case t.dm || roll == 0:
 		_, err = s.fake.DirectMessage(author, t.text)
 	case roll == 1 && len(s.posts) > 0:
