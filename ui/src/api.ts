@@ -62,3 +62,10 @@ export function qs(params: Record<string, string | number | boolean | undefined 
   const s = u.toString();
   return s ? "?" + s : "";
 }
+
+/** items unwraps a list response: the API sends {"items":[...]}. */
+export function items<T>(x: T[] | { items: T[] | null } | null | undefined): T[] {
+  if (!x) return [];
+  if (Array.isArray(x)) return x;
+  return x.items ?? [];
+}

@@ -2,7 +2,7 @@
 // link, navigation, connection banner, live region and shortcut help.
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { api, setCSRF } from "./api";
+import { api, items, setCSRF } from "./api";
 import { Ctx, isTyping, useApp, type AppCtx } from "./ctx";
 import { Dialog } from "./dialog";
 import { locale, translator, type Key } from "./i18n";
@@ -81,7 +81,7 @@ function Shell({ initial, onLogout }: { initial: User; onLogout: () => void }) {
     };
   }, [stream]);
   useEffect(() => {
-    api<Department[]>("GET", "/departments").then((d) => setDepartments(d ?? []), () => {});
+    api<any>("GET", "/departments").then((d) => setDepartments(items<Department>(d)), () => {});
   }, []);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {

@@ -1,0 +1,210 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/anliegen/anliegen"
+	"github.com/anliegen/anliegen/cmd/anliegen/demo"
+	"github.com/anliegen/anliegen/connectors"
+	"github.com/anliegen/anliegen/connectors/mastodon"
+	"github.com/anliegen/anliegen/connectors/mastodon/mastodontest"
+	"github.com/anliegen/anliegen/server"
+	"github.com/anliegen/anliegen/storage"
+	"github.com/anliegen/anliegen/storage/search"
+	"github.com/anliegen/anliegen/ui"
+)
+
+// password of every test user; the store's minimum is lowered for it.
+const password = "e2e-secret"
+
+// app is a running Anliegen with the demo town seeded and a Mastodon
+// channel polling a fake instance.
+type app struct {
+	URL     string
+	DB      *storage.DB
+	Fake    *mastodontest.Server
+	Channel anliegen.Channel
+	srv     *server.Server
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// startApp starts store, index, connectors and server on a loopback port.
+// seed adds the demo town (departments, rules, canned answers, imported
+// inquiries); extra users are created beside the demo ones.
+func startApp(t *testing.T, seed bool) *app {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	dir := t.TempDir()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("E2E_LOG") != "" {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	db, err := storage.Open(ctx, dir, logger)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	db.SetMinPasswordLength(len(password))
+	if seed {
+		if _, err := demo.Seed(ctx, db, password, time.Now()); err != nil {
+			t.Fatalf("seed: %v", err)
+		}
+		for _, u := range []anliegen.User{
+			{Login: "kfz", Name: "Kim Kfz", Role: anliegen.RoleDepartment, Departments: []string{"kfz"}, Lang: "de"},
+		} {
+			if err := db.CreateUser(ctx, &u, password); err != nil {
+				t.Fatalf("create user %s: %v", u.Login, err)
+			}
+		}
+	}
+	fake := mastodontest.New(mastodontest.Options{Domain: "musterstadt.social"})
+	settings, _ := json.Marshal(mastodon.Settings{Instance: fake.URL})
+	ch := anliegen.Channel{Platform: anliegen.PlatformMastodon, Name: "Mastodon @stadt", Account: "@stadt@musterstadt.social",
+		Settings: settings, Secret: []byte(fake.Town().Token), Enabled: true, PollInterval: 300 * time.Millisecond,
+		BackfillSince: time.Now().Add(-time.Hour)}
+	if err := db.CreateChannel(ctx, &ch); err != nil {
+		t.Fatalf("create channel: %v", err)
+	}
+	idx, err := search.Open(ctx, filepath.Join(dir, "index"), logger, search.Options{Source: db, PollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("open index: %v", err)
+	}
+	reg := connectors.NewRegistry()
+	reg.Register(anliegen.PlatformMastodon, mastodon.Factory)
+	rt := connectors.NewRuntime(logger, reg, db, db, db, connectors.Options{})
+	srv := server.New(server.Config{UI: ui.FS()}, server.Deps{
+		Logger: logger, Tickets: db, Events: db, Users: db, Admin: db, Channels: db, Search: idx, Reads: db,
+		Capabilities: server.CapabilitiesFunc(func(ctx context.Context, ch anliegen.Channel) (anliegen.Capabilities, error) {
+			c, err := rt.Connector(ctx, ch.ID)
+			if err != nil {
+				return anliegen.Capabilities{}, err
+			}
+			return c.Capabilities(), nil
+		}),
+		Sender: rt,
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	a := &app{URL: "http://" + ln.Addr().String(), DB: db, Fake: fake, Channel: ch, srv: srv, cancel: cancel}
+	a.wg.Go(func() { _ = idx.Run(ctx, db) })
+	a.wg.Go(func() { _ = rt.Run(ctx) })
+	a.wg.Go(func() { _ = srv.Serve(ctx, ln) })
+	t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		_ = srv.Shutdown(sctx)
+		cancel()
+		a.wg.Wait()
+		fake.Close()
+		idx.Close()
+		db.Close()
+	})
+	return a
+}
+
+// chromium returns the browser path, skipping the test when it is missing
+// (failing it on CI, where .ci/install-deps installs it).
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium not found, and CI is set")
+	}
+	t.Skip("chromium not installed")
+	return ""
+}
+
+// browser starts a fresh headless Chromium at 1366×768 and returns a tab
+// context; each call gets its own profile (cookies).
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium(t)),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1366, 768),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	t.Cleanup(func() {
+		cancelC()
+		cancelA()
+	})
+	// The first call starts the browser and must not carry a timeout; the
+	// tab context returned does, so a hung step fails instead of hanging.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	tctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(cancelT)
+	return tctx
+}
+
+// run runs actions, failing the test with what was being done.
+func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		shot(t, ctx, "failure-"+filepath.Base(t.Name()))
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// login opens the app and logs in as login.
+func login(t *testing.T, ctx context.Context, a *app, login string) {
+	t.Helper()
+	run(t, ctx, "log in as "+login,
+		chromedp.Navigate(a.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#login")),
+		chromedp.SendKeys(chromedp.CSS("#login"), login),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Click(chromedp.CSS("form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#inbox-h")),
+	)
+}
+
+// shot saves a screenshot of the viewport to dir/name.png when
+// E2E_SHOTS names a directory (docs/screenshots for the committed ones).
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("E2E_SHOTS")
+	if dir == "" {
+		return
+	}
+	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644); err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+	}
+}
