@@ -41,7 +41,7 @@ var (
 
 // mappingVersion names the mapping and analysis in newMapping; bump it
 // when they change, and Run rebuilds an index of an older version.
-const mappingVersion = "2"
+const mappingVersion = "3"
 
 const currentFile = "CURRENT"
 
@@ -96,7 +96,9 @@ type Index struct {
 var _ anliegen.Searcher = (*Index)(nil)
 
 // Open opens the index in dir for reading and writing, creating it when
-// there is none. EConflict when another process holds it.
+// there is none. An index that cannot be opened (deleted or damaged
+// files) is replaced by a new, empty one, which Run rebuilds from the
+// store. EConflict when another process holds it.
 func Open(ctx context.Context, dir string, logger *slog.Logger, opts Options) (*Index, error) {
 	return open(ctx, dir, logger, opts, false)
 }
@@ -115,10 +117,25 @@ func open(ctx context.Context, dir string, logger *slog.Logger, opts Options, re
 	opts.defaults()
 	x := &Index{dir: dir, logger: logger, opts: opts, readOnly: readOnly, notify: make(chan struct{}, 1)}
 	name, err := readCurrent(dir)
-	if err != nil {
+	if err != nil && readOnly {
 		return nil, err
 	}
-	if name == "" {
+	if name != "" {
+		idx, err := x.openBleve(name)
+		switch {
+		case err == nil:
+			x.idx, x.name = idx, name
+		case readOnly || anliegen.ErrorCode(err) == anliegen.EConflict:
+			return nil, err
+		default:
+			// The index is derived (invariant 3): start a new one, which
+			// Run rebuilds from the store.
+			logger.ErrorContext(ctx, "search index unusable, starting a new one", "index", name, "err", err)
+		}
+	} else if err != nil {
+		logger.ErrorContext(ctx, "search index pointer unusable, starting a new index", "err", err)
+	}
+	if x.idx == nil {
 		if readOnly {
 			return nil, anliegen.Errorf(anliegen.ENotFound, "no search index in %s", dir)
 		}
@@ -131,12 +148,6 @@ func open(ctx context.Context, dir string, logger *slog.Logger, opts Options, re
 		}
 		if err := writeCurrent(dir, name); err != nil {
 			_ = idx.Close()
-			return nil, err
-		}
-		x.idx, x.name = idx, name
-	} else {
-		idx, err := x.openBleve(name)
-		if err != nil {
 			return nil, err
 		}
 		x.idx, x.name = idx, name

@@ -510,3 +510,29 @@ func TestRunRebuildsOutdatedIndex(t *testing.T) {
 		t.Fatalf("doc count %d", n)
 	}
 }
+
+func TestOpenReplacesDamagedIndex(t *testing.T) {
+	src := newMemSource()
+	src.put(1, doc(1, 0, "abfall", "Sperrmüll"))
+	dir := t.TempDir()
+	x := openTest(t, dir, src)
+	name := x.name
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name, "index_meta.json"), []byte("{broken"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	x = openTest(t, dir, src)
+	if x.name == name {
+		t.Fatal("damaged index opened again")
+	}
+	runIndexer(t, x, src)
+	catchUp(t, x)
+	if got := hitTickets(mustSearch(t, x, anliegen.SearchQuery{Q: "Sperrmüll", Scope: anliegen.ScopeAll})); !slices.Equal(got, []int64{1}) {
+		t.Fatalf("after rebuild: tickets %v", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, name)); !os.IsNotExist(err) {
+		t.Fatalf("damaged index left behind: %v", err)
+	}
+}

@@ -422,19 +422,23 @@ func term(field, t string, boost float64) query.Query {
 	return q
 }
 
-// anyTerm matches documents whose field holds one of values.
-func anyTerm(field string, values []string) query.Query {
+// anyKey matches documents with one of the keys kind+value.
+func anyKey(kind string, values []string) query.Query {
 	qs := make([]query.Query, 0, len(values))
 	for _, v := range values {
-		qs = append(qs, term(field, v, 1))
+		qs = append(qs, key(kind, v))
 	}
 	return query.NewDisjunctionQuery(qs)
 }
 
+func key(kind, value string) query.Query { return term(fieldKeys, kind+value, 1) }
+
 // filterQuery is the non-scoring part of a search: scope first (invariant
-// 5), then the user's filters. It returns nil when the scope sees nothing.
+// 5), then the user's filters. ok is false when the scope sees nothing; q
+// is nil when nothing needs filtering (a filter over all documents would
+// cost a step per hit).
 func filterQuery(scope anliegen.Scope, departments []string, platforms []anliegen.Platform,
-	statuses []anliegen.Status, tags []string, from, to time.Time) query.Query {
+	statuses []anliegen.Status, tags []string, from, to time.Time) (q query.Query, ok bool) {
 	var fs []query.Query
 	if !scope.All {
 		var ds []string
@@ -444,29 +448,29 @@ func filterQuery(scope anliegen.Scope, departments []string, platforms []anliege
 			}
 		}
 		if len(ds) == 0 {
-			return nil
+			return nil, false
 		}
-		fs = append(fs, anyTerm(fieldDepartment, ds))
+		fs = append(fs, anyKey(keyDepartment, ds))
 	}
 	if len(departments) > 0 {
-		fs = append(fs, anyTerm(fieldDepartment, departments))
+		fs = append(fs, anyKey(keyDepartment, departments))
 	}
 	if len(platforms) > 0 {
 		ps := make([]string, len(platforms))
 		for i, p := range platforms {
 			ps[i] = string(p)
 		}
-		fs = append(fs, anyTerm(fieldPlatform, ps))
+		fs = append(fs, anyKey(keyPlatform, ps))
 	}
 	if len(statuses) > 0 {
 		ss := make([]string, len(statuses))
 		for i, s := range statuses {
 			ss[i] = string(s)
 		}
-		fs = append(fs, anyTerm(fieldStatus, ss))
+		fs = append(fs, anyKey(keyStatus, ss))
 	}
 	for _, tag := range tags {
-		fs = append(fs, term(fieldTag, tag, 1))
+		fs = append(fs, key(keyTag, tag))
 	}
 	if !from.IsZero() || !to.IsZero() {
 		// Dates are indexed by UTC day (see day): the range covers the
@@ -483,7 +487,7 @@ func filterQuery(scope anliegen.Scope, departments []string, platforms []anliege
 		fs = append(fs, r)
 	}
 	if len(fs) == 0 {
-		return query.NewMatchAllQuery()
+		return nil, true
 	}
-	return query.NewConjunctionQuery(fs)
+	return query.NewConjunctionQuery(fs), true
 }

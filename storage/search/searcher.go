@@ -20,10 +20,12 @@ const (
 	maxOffset    = 10000
 )
 
-// facetSizes are how many values each facet reports, most frequent first.
-var facetSizes = map[string]int{
-	fieldDepartment: 30, fieldPlatform: 15, fieldStatus: 10, fieldTag: 30, fieldMonth: 36,
-}
+// Facet sizes: how many values each facet reports (months: the latest),
+// and how many keys the one facet request over fieldKeys collects.
+const (
+	facetSize    = 30
+	facetKeySize = 2000
+)
 
 // Search returns the messages matching q within q.Scope, best first, with
 // snippets and facet counts over all matches. EInvalid for an empty or
@@ -34,8 +36,8 @@ func (x *Index) Search(ctx context.Context, q anliegen.SearchQuery) (anliegen.Se
 		return anliegen.SearchResult{}, err
 	}
 	empty := anliegen.SearchResult{Hits: []anliegen.SearchHit{}, Facets: map[string][]anliegen.FacetCount{}}
-	filter := filterQuery(q.Scope, q.Departments, q.Platforms, q.Statuses, q.Tags, q.From, q.To)
-	if filter == nil {
+	filter, ok := filterQuery(q.Scope, q.Departments, q.Platforms, q.Statuses, q.Tags, q.From, q.To)
+	if !ok {
 		return empty, nil
 	}
 	limit := q.Limit
@@ -57,14 +59,14 @@ func (x *Index) Search(ctx context.Context, q anliegen.SearchQuery) (anliegen.Se
 		return anliegen.SearchResult{}, anliegen.Invalid("q", "query has no searchable words")
 	}
 	b := textQuery(t, cs).(*query.BooleanQuery)
-	b.AddFilter(filter)
+	if filter != nil {
+		b.AddFilter(filter)
+	}
 	// Fetch a window of at least rerankWindow hits from the start, so that
 	// messages of one ticket can be ranked together, then cut the page.
 	window := max(q.Offset+limit, rerankWindow)
 	req := bleve.NewSearchRequestOptions(b, window, 0, false)
-	for f, n := range facetSizes {
-		req.AddFacet(f, bleve.NewFacetRequest(f, n))
-	}
+	req.AddFacet(fieldKeys, bleve.NewFacetRequest(fieldKeys, facetKeySize))
 	res, err := x.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return anliegen.SearchResult{}, fmt.Errorf("search: %w", err)
@@ -234,18 +236,22 @@ func (x *Index) load(ctx context.Context, dms search.DocumentMatchCollection) (m
 }
 
 func facets(fr search.FacetResults) map[string][]anliegen.FacetCount {
-	out := make(map[string][]anliegen.FacetCount, len(fr))
-	for name, f := range fr {
-		cs := []anliegen.FacetCount{}
-		if f.Terms != nil {
-			for _, t := range f.Terms.Terms() {
-				cs = append(cs, anliegen.FacetCount{Term: t.Term, Count: t.Count})
+	out := make(map[string][]anliegen.FacetCount, len(facetKinds))
+	for _, name := range facetKinds {
+		out[name] = []anliegen.FacetCount{}
+	}
+	if f := fr[fieldKeys]; f != nil && f.Terms != nil {
+		for _, t := range f.Terms.Terms() { // by count, most first
+			if name, ok := facetKinds[t.Term[:min(2, len(t.Term))]]; ok {
+				out[name] = append(out[name], anliegen.FacetCount{Term: t.Term[2:], Count: t.Count})
 			}
 		}
-		if name == fieldMonth {
+	}
+	for name, cs := range out {
+		if name == "month" {
 			sort.Slice(cs, func(i, j int) bool { return cs[i].Term > cs[j].Term })
 		}
-		out[name] = cs
+		out[name] = cs[:min(len(cs), facetSize)]
 	}
 	return out
 }

@@ -33,9 +33,9 @@ func (x *Index) Similar(ctx context.Context, text string, scope anliegen.Scope, 
 	if len(text) > maxSimilarText {
 		text = text[:maxSimilarText]
 	}
-	filter := filterQuery(scope, nil, nil, []anliegen.Status{anliegen.StatusResolved, anliegen.StatusClosed},
+	filter, ok := filterQuery(scope, nil, nil, []anliegen.Status{anliegen.StatusResolved, anliegen.StatusClosed},
 		nil, time.Time{}, time.Time{})
-	if filter == nil {
+	if !ok {
 		return []anliegen.SimilarTicket{}, nil
 	}
 	x.mu.RLock()
@@ -71,7 +71,7 @@ func (x *Index) Similar(ctx context.Context, text string, scope anliegen.Scope, 
 		b.MustNot = query.NewDocIDQuery(exclude)
 	}
 	b.AddFilter(query.NewConjunctionQuery([]query.Query{filter, query.NewDisjunctionQuery([]query.Query{
-		term(fieldAnswered, "1", 1), term(fieldDirection, string(anliegen.DirectionOut), 1),
+		key(keyAnswered, "1"), key(keyDirection, string(anliegen.DirectionOut)),
 	})}))
 	res, err := x.idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(b, rerankWindow, 0, false))
 	if err != nil {
