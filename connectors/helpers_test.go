@@ -147,7 +147,7 @@ func testOptions(clk *fakeClock, seed uint64) connectors.Options {
 // the runtime's waits short, so this only bounds a hung test.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Minute)
+	deadline := time.Now().Add(10 * time.Minute)
 	pause := time.Millisecond
 	for !cond() {
 		if time.Now().After(deadline) {

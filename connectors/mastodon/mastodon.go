@@ -70,6 +70,10 @@ type Options struct {
 // DefaultMaxChars is the status limit when the instance names none.
 const DefaultMaxChars = 500
 
+// limitRetry is how long an instance that did not name its limit is left
+// alone before it is asked again.
+const limitRetry = 10 * time.Minute
+
 // pageSize is the largest page the notifications endpoint serves.
 const pageSize = 80
 
@@ -86,8 +90,9 @@ type Connector struct {
 	refetch  time.Duration
 
 	mu          sync.Mutex
-	maxChars    int    // from the instance, 0 until known
-	ownID       string // the town's account id, "" until known
+	maxChars    int       // from the instance, 0 until known
+	limitAsked  time.Time // when the instance was last asked for it
+	ownID       string    // the town's account id, "" until known
 	roots       map[string]string
 	recent      []recentItem
 	lastRefetch time.Time
@@ -212,10 +217,16 @@ func (c *Connector) limit(ctx context.Context) int {
 		return c.settings.MaxChars
 	}
 	c.mu.Lock()
-	n := c.maxChars
+	n, asked := c.maxChars, c.limitAsked
+	if n == 0 && c.now().Sub(asked) >= limitRetry {
+		c.limitAsked = c.now()
+	}
 	c.mu.Unlock()
 	if n > 0 {
 		return n
+	}
+	if c.now().Sub(asked) < limitRetry {
+		return DefaultMaxChars // asked recently and got nothing: do not ask on every poll
 	}
 	var inst struct {
 		Configuration struct {
