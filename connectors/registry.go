@@ -46,6 +46,12 @@ func (r *Registry) Platforms() []anliegen.Platform {
 	return out
 }
 
+// Has reports whether platform has a factory.
+func (r *Registry) Has(platform anliegen.Platform) bool {
+	_, ok := r.factories[platform]
+	return ok
+}
+
 // New builds the connector for ch. An unregistered platform is an
 // anliegen.Invalid error on field "platform".
 func (r *Registry) New(ch anliegen.Channel, logger *slog.Logger) (anliegen.Connector, error) {

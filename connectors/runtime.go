@@ -211,6 +211,9 @@ func (r *Runtime) sync(ctx context.Context) {
 	}
 	seen := map[int64]bool{}
 	for _, ch := range chs {
+		if !r.registry.Has(ch.Platform) {
+			continue // not polled: web form, or a platform this build lacks
+		}
 		seen[ch.ID] = true
 		r.mu.Lock()
 		w := r.workers[ch.ID]

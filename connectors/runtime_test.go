@@ -281,6 +281,24 @@ func TestRuntimeBadSettingsMarkChannel(t *testing.T) {
 	})
 }
 
+// A channel of a platform without a connector (the web form) is left
+// alone: not polled, its health untouched.
+func TestRuntimeIgnoresUnregisteredPlatforms(t *testing.T) {
+	r := newRig(t, 1, mastodontest.Options{})
+	form := anliegen.Channel{Platform: anliegen.PlatformWebform, Name: "Kontaktformular", Enabled: true}
+	if err := r.db.CreateChannel(context.Background(), &form); err != nil {
+		t.Fatal(err)
+	}
+	rt := r.runtime(t, 14)
+	run(t, rt)
+	eventually(t, "the Mastodon channel polled", func() bool { return len(rt.Polling()) == 1 })
+	start := r.clk.Now()
+	eventually(t, "an hour", func() bool { return r.clk.Now().Sub(start) > time.Hour })
+	if slices.Contains(rt.Polling(), form.ID) || r.db.sawState(form.ID, anliegen.ChannelAuthFailed) {
+		t.Fatalf("the web form channel was started: polling %v", rt.Polling())
+	}
+}
+
 func TestRegistryUnknownPlatform(t *testing.T) {
 	reg := connectors.NewRegistry()
 	_, err := reg.New(anliegen.Channel{Platform: anliegen.PlatformX}, nil)
