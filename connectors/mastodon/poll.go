@@ -136,9 +136,15 @@ func pageBounds(h http.Header, page []json.RawMessage) (top, bottom string) {
 			bottom = u.Query().Get("max_id")
 		}
 	}
+	if top != "" && bottom != "" {
+		return top, bottom
+	}
 	var ids []string
 	for _, raw := range page {
-		if n, _ := decodeNotification(raw); n.ID != "" {
+		var n struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(raw, &n) == nil && n.ID != "" {
 			ids = append(ids, n.ID)
 		}
 	}

@@ -2,6 +2,7 @@ package mastodon
 
 import (
 	"encoding/json"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -78,4 +79,23 @@ func FuzzMapNotification(f *testing.F) {
 			t.Fatalf("item without ids: %+v", it)
 		}
 	})
+}
+
+func TestPageBounds(t *testing.T) {
+	page := []json.RawMessage{json.RawMessage(`{"id":"30"}`), json.RawMessage(`{"broken`), json.RawMessage(`{"id":"10"}`)}
+	tests := []struct {
+		name, link, top, bottom string
+	}{
+		{"from Link", `<https://s.example/api/v1/notifications?max_id=9&types%5B%5D=mention>; rel="next", <https://s.example/api/v1/notifications?min_id=31>; rel="prev"`, "31", "9"},
+		{"from the elements", "", "30", "10"},
+	}
+	for _, tt := range tests {
+		h := http.Header{}
+		if tt.link != "" {
+			h.Set("Link", tt.link)
+		}
+		if top, bottom := pageBounds(h, page); top != tt.top || bottom != tt.bottom {
+			t.Errorf("%s: got %q %q, want %q %q", tt.name, top, bottom, tt.top, tt.bottom)
+		}
+	}
 }
