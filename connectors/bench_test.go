@@ -3,6 +3,7 @@ package connectors_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"syscall"
 	"testing"
 	"time"
@@ -161,7 +162,7 @@ func BenchmarkPollIngestIndex(b *testing.B) {
 	var m meter
 	for b.Loop() {
 		db := openStore(b)
-		idx, err := search.Open(context.Background(), b.TempDir(), nil, search.Options{Source: db.DB})
+		idx, err := search.Open(context.Background(), b.TempDir(), slog.New(slog.DiscardHandler), search.Options{Source: db.DB})
 		if err != nil {
 			b.Fatal(err)
 		}
