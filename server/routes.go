@@ -82,6 +82,11 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		route := routeOf(c)
 		status := c.Response().Status
+		if m := c.Request().Method; m != http.MethodGet && m != http.MethodHead && status < 400 {
+			// A change through the API wrote events: deliver them now
+			// rather than at the hub's next poll.
+			s.hub.Notify()
+		}
 		d := time.Since(start)
 		s.metrics.observeRequest(c.Request().Method, route, status, d)
 		s.logger.Info("request", "method", c.Request().Method, "route", route, "status", status,

@@ -132,6 +132,7 @@ type Server struct {
 	setupMu sync.Mutex // serializes first-admin creation
 
 	startOnce sync.Once
+	bgCtx     context.Context // lives from Start to Shutdown; websockets run in it
 	stop      context.CancelFunc
 	bgDone    chan struct{}
 
@@ -174,6 +175,7 @@ func New(cfg Config, deps Deps) *Server {
 		},
 	})
 	s.upgrader = s.newUpgrader()
+	s.bgCtx = context.Background()
 	s.metrics = newMetrics(s)
 	s.echo = s.newEcho()
 	return s
@@ -192,6 +194,7 @@ func (s *Server) Start(ctx context.Context) {
 	s.startOnce.Do(func() {
 		ctx, cancel := context.WithCancel(ctx)
 		s.stop = cancel
+		s.bgCtx = ctx
 		s.bgDone = make(chan struct{})
 		go func() {
 			defer close(s.bgDone)

