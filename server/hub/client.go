@@ -34,7 +34,9 @@ type client struct {
 	done    chan struct{}
 	once    sync.Once
 
-	next uint64 // ring sequence of the next entry to send; guarded by h.mu
+	// next is the ring sequence of the next entry to send. Only the
+	// client's writer goroutine uses it.
+	next uint64
 	// lastPresence is when the reader last accepted a presence message.
 	lastPresence time.Time
 }
@@ -209,10 +211,10 @@ func (c *client) drain(pos *int64) bool {
 	h := c.h
 	var batch [batchSize]*entry
 	for {
-		h.mu.Lock()
+		h.mu.RLock()
 		lag := h.head - c.next
 		if lag > uint64(len(h.ring)) {
-			h.mu.Unlock()
+			h.mu.RUnlock()
 			h.dropped.Add(1)
 			c.closeWith(websocket.CloseTryAgainLater, "too slow; resume with since")
 			return false
@@ -222,7 +224,7 @@ func (c *client) drain(pos *int64) bool {
 			batch[i] = h.ring[(c.next+uint64(i))%uint64(len(h.ring))]
 		}
 		c.next += uint64(n)
-		h.mu.Unlock()
+		h.mu.RUnlock()
 		if n == 0 {
 			return true
 		}

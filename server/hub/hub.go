@@ -102,7 +102,9 @@ type Hub struct {
 	notify chan struct{}
 	ready  chan struct{}
 
-	mu       sync.Mutex
+	// mu guards the fields below. Writers only read the ring, under RLock,
+	// so 500 of them draining one new frame do not queue behind each other.
+	mu       sync.RWMutex
 	ring     []*entry
 	head     uint64 // sequence number of the next entry
 	last     int64  // highest event id in the ring
@@ -138,9 +140,9 @@ type Stats struct {
 
 // Stats returns the current counters.
 func (h *Hub) Stats() Stats {
-	h.mu.Lock()
+	h.mu.RLock()
 	n := len(h.clients)
-	h.mu.Unlock()
+	h.mu.RUnlock()
 	return Stats{Clients: n, Events: h.events.Load(), Dropped: h.dropped.Load(), LastID: h.lastID.Load()}
 }
 
@@ -229,8 +231,8 @@ func (h *Hub) pump(ctx context.Context) {
 }
 
 func (h *Hub) lastSeen() int64 {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.mu.RLock()
+	defer h.mu.RUnlock()
 	return h.last
 }
 
