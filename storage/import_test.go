@@ -136,3 +136,42 @@ func TestImportBadLines(t *testing.T) {
 		t.Errorf("invalid record: %+v, %v", res, err)
 	}
 }
+
+// TestImportWhileIngesting runs "anliegen import" and the server's poller
+// as two processes on one file: both write tickets (and draw ticket
+// numbers from the same sequence) at once, and neither fails.
+func TestImportWhileIngesting(t *testing.T) {
+	dir := t.TempDir()
+	server, importer := mustOpenDir(t, dir), mustOpenDir(t, dir)
+	ctx := context.Background()
+	ch := newChannel(t, server, anliegen.PlatformMastodon)
+	recs := benchRecords(t, 1500)
+	items := backfillItems(1500, "live")
+	errs := make(chan error, 2)
+	go func() {
+		_, err := importer.ImportHistory(ctx, recs)
+		errs <- err
+	}()
+	go func() {
+		for i := 0; i < len(items); i += 50 {
+			if _, err := server.Ingest(ctx, ch, items[i:i+50], ""); err != nil {
+				errs <- err
+				return
+			}
+		}
+		errs <- nil
+	}()
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	imported := countRows(t, server, `SELECT count(*) FROM messages WHERE channel_id <> ? AND direction = 'in'`, ch)
+	live := countRows(t, server, `SELECT count(*) FROM messages WHERE channel_id = ?`, ch)
+	if imported != 1500 || live != 1500 {
+		t.Errorf("%d imported, %d ingested", imported, live)
+	}
+	if n, d := countRows(t, server, `SELECT count(*) FROM tickets`), countRows(t, server, `SELECT count(DISTINCT number) FROM tickets`); n != d {
+		t.Errorf("%d tickets with %d numbers", n, d)
+	}
+}
