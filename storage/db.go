@@ -14,6 +14,7 @@ import (
 
 	"github.com/anliegen/anliegen"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // FileName is the database file inside the data directory.
@@ -48,6 +49,9 @@ type DB struct {
 	stopCheckpoint context.CancelFunc
 	checkpointDone chan struct{}
 	ckpt           *sql.DB // one connection for the periodic checkpoint
+
+	// importBatch overrides the records per import transaction (tests).
+	importBatch int
 
 	// failAfter, when set by a test, makes ingest fail after that many
 	// stored messages, to prove the transaction leaves nothing behind.
@@ -166,7 +170,7 @@ func (db *DB) checkpoint(ctx context.Context) (walFrames, done int, err error) {
 // write runs fn in one BEGIN IMMEDIATE transaction on the writer
 // connection and commits when fn returns nil.
 func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.w.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -183,6 +187,23 @@ func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// beginAttempts is how often BEGIN IMMEDIATE is tried when another
+// process holds the write lock past busy_timeout. SQLite's busy handler is
+// not a queue: a process that commits and begins again at once (a bulk
+// import, a backfill) can keep winning; retrying BEGIN, which has done no
+// work yet, lets the waiter outlast it instead of failing.
+const beginAttempts = 3
+
+func (db *DB) begin(ctx context.Context) (*sql.Tx, error) {
+	for attempt := 1; ; attempt++ {
+		tx, err := db.w.BeginTx(ctx, nil)
+		if err == nil || attempt == beginAttempts || sqliteCode(err)&0xff != sqlite3.SQLITE_BUSY || ctx.Err() != nil {
+			return tx, err
+		}
+		db.logger.Warn("write lock busy, retrying", "attempt", attempt)
+	}
 }
 
 // read returns the reader pool. Readers see the last committed state

@@ -43,9 +43,14 @@ const importSpread = 30 * 24 * time.Hour
 // "imported": true), not one per message.
 func (db *DB) ImportHistory(ctx context.Context, recs []HistoryRecord) (ImportResult, error) {
 	var total ImportResult
+	batch := importBatch
+	if db.importBatch > 0 {
+		batch = db.importBatch
+	}
 	for len(recs) > 0 {
-		n := min(len(recs), importBatch)
+		n := min(len(recs), batch)
 		var res ImportResult
+		start := time.Now()
 		err := db.write(ctx, func(tx *sql.Tx) error {
 			im := &importTx{db: db, st: newTxStmts(ctx, tx), now: db.now().UTC(),
 				channels: map[anliegen.Platform]int64{}, depts: map[string]bool{}}
@@ -70,8 +75,30 @@ func (db *DB) ImportHistory(ctx context.Context, recs []HistoryRecord) (ImportRe
 		total.Messages += res.Messages
 		total.LastEvent = max(total.LastEvent, res.LastEvent)
 		recs = recs[n:]
+		if len(recs) > 0 {
+			if err := yieldWriteLock(ctx, time.Since(start)); err != nil {
+				return total, err
+			}
+		}
 	}
 	return total, nil
+}
+
+// yieldWriteLock pauses between import batches so that another process
+// (the server's poller while "anliegen import" runs) gets the write lock.
+// SQLite's busy handler polls every 100 ms once it has waited a while and
+// is not queued: without a gap, an import that commits and begins again at
+// once can starve it past its busy_timeout. An eighth of the batch's time
+// (10–100 ms) costs the import about 12 % and leaves a waiter many chances.
+func yieldWriteLock(ctx context.Context, held time.Duration) error {
+	t := time.NewTimer(min(max(held/8, 10*time.Millisecond), 100*time.Millisecond))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 type importTx struct {
