@@ -38,6 +38,11 @@ export function SearchView({ query }: { query: URLSearchParams }) {
   const key = query.toString();
 
   useEffect(() => setInput(q), [q]);
+  const inputRef = useRef<HTMLInputElement>(null);
+  // autofocus works only on page load; the view also opens by "/".
+  useEffect(() => {
+    if (!q) inputRef.current?.focus();
+  }, []);
   useEffect(() => {
     if (!q.trim()) {
       setRes(null);
@@ -88,7 +93,7 @@ export function SearchView({ query }: { query: URLSearchParams }) {
       <h1 id="search-h" tabIndex={-1}>{t("searchTitle")}</h1>
       <form class="search-form" role="search" onSubmit={submit}>
         <label for="search-q" class="sr">{t("searchLabel")}</label>
-        <input id="search-q" type="search" value={input} autoFocus aria-keyshortcuts="/"
+        <input id="search-q" ref={inputRef} type="search" value={input} aria-keyshortcuts="/"
           onInput={(e) => setInput(e.currentTarget.value)}
           onKeyDown={(e) => { if (e.key === "ArrowDown") { e.preventDefault(); moveFocus(listRef.current, 1); } }} />
         <button type="submit" class="primary">{t("searchButton")}</button>

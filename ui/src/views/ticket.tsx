@@ -232,37 +232,20 @@ function Actions({ d, users, patch }: { d: TicketDetail; users: User[]; patch: (
   const isDept = user.role === "department";
   return (
     <div class="actions" role="group" aria-label={t("actions")}>
-      <div class="field">
-        <label for="act-status">{t("status")}</label>
-        <select id="act-status" value={d.status} onChange={(e) => patch({ status: e.currentTarget.value as Status })}>
-          {(["new", "open", "waiting", "resolved", "closed"] as const).map((s) => <option value={s} key={s}>{t(`st_${s}`)}</option>)}
-        </select>
-      </div>
-      <div class="field">
-        <label for="act-prio">{t("priority")}</label>
-        <select id="act-prio" value={d.priority} onChange={(e) => patch({ priority: e.currentTarget.value })}>
-          {(["low", "normal", "high", "urgent"] as const).map((p) => <option value={p} key={p}>{t(`pr_${p}`)}</option>)}
-        </select>
-      </div>
+      <SelectAction id="act-status" label={t("status")} value={d.status} onApply={(v) => patch({ status: v as Status })}
+        options={(["new", "open", "waiting", "resolved", "closed"] as const).map((s) => [s, t(`st_${s}`)])} />
+      <SelectAction id="act-prio" label={t("priority")} value={d.priority} onApply={(v) => patch({ priority: v })}
+        options={(["low", "normal", "high", "urgent"] as const).map((p) => [p, t(`pr_${p}`)])} />
       {!isDept ? (
-        <div class="field">
-          <label for="act-dept">{t("route")} <kbd aria-hidden="true">d</kbd></label>
-          <select id="act-dept" value={d.department} aria-keyshortcuts="d" onChange={(e) => patch({ department: e.currentTarget.value })}>
-            <option value="">{t("unrouted")}</option>
-            {ctx.departments.map((x) => <option value={x.id} key={x.id}>{x.name}</option>)}
-          </select>
-        </div>
+        <SelectAction id="act-dept" label={t("route")} shortcut="d" value={d.department} onApply={(v) => patch({ department: v })}
+          options={[["", t("unrouted")], ...ctx.departments.map((x): [string, string] => [x.id, x.name])]} />
       ) : null}
-      <div class="field">
-        <label for="act-assign">{t("assign")} <kbd aria-hidden="true">a</kbd></label>
-        <select id="act-assign" aria-keyshortcuts="a" value={String(d.assignee_id ?? 0)} onChange={(e) => patch({ assignee_id: Number(e.currentTarget.value) })}>
-          <option value="0">{t("unassignedShort")}</option>
-          {(users.length ? users : [user]).map((u) => <option value={String(u.id)} key={u.id}>{u.name} ({u.login})</option>)}
-          {d.assignee_id && !users.some((u) => u.id === d.assignee_id) && d.assignee_id !== user.id ? (
-            <option value={String(d.assignee_id)}>{d.assignee}</option>
-          ) : null}
-        </select>
-      </div>
+      <SelectAction id="act-assign" label={t("assign")} shortcut="a" value={String(d.assignee_id ?? 0)} onApply={(v) => patch({ assignee_id: Number(v) })}
+        options={[
+          ["0", t("unassignedShort")],
+          ...(users.length ? users : [user]).map((u): [string, string] => [String(u.id), `${u.name} (${u.login})`]),
+          ...(d.assignee_id && !users.some((u) => u.id === d.assignee_id) && d.assignee_id !== user.id ? [[String(d.assignee_id), d.assignee] as [string, string]] : []),
+        ]} />
       <form class="field" onSubmit={saveTags}>
         <label for="act-tags">{t("tags")} <kbd aria-hidden="true">t</kbd></label>
         <span>
@@ -384,5 +367,36 @@ function History({ events, users }: { events: TicketEvent[]; users: User[] }) {
         ))}
       </ol>
     </section>
+  );
+}
+
+/**
+ * SelectAction is a select that acts only when applied (button or Enter):
+ * acting on every change would fire one update per arrow key or typed
+ * letter for keyboard users.
+ */
+function SelectAction({ id, label, value, options, onApply, shortcut }: { id: string; label: string; value: string; options: [string, string][]; onApply: (v: string) => void; shortcut?: string }) {
+  const { t } = useApp();
+  const [v, setV] = useState(value);
+  useEffect(() => setV(value), [value]);
+  // After applying, focus returns to the ticket heading: on a select,
+  // letters are typeahead, so the one-key shortcuts would not work.
+  const done = () => document.getElementById("ticket-h")?.focus();
+  const apply = (e?: Event) => {
+    e?.preventDefault();
+    if (v !== value) onApply(v);
+    done();
+  };
+  return (
+    <form class="field" onSubmit={apply}>
+      <label for={id}>{label} {shortcut ? <kbd aria-hidden="true">{shortcut}</kbd> : null}</label>
+      <span>
+        <select id={id} value={v} aria-keyshortcuts={shortcut} onChange={(e) => setV(e.currentTarget.value)}
+          onKeyDown={(e) => { if (e.key === "Enter") { setV(e.currentTarget.value); e.preventDefault(); if (e.currentTarget.value !== value) onApply(e.currentTarget.value); done(); } }}>
+          {options.map(([k, l]) => <option value={k} key={k}>{l}</option>)}
+        </select>
+        <button type="submit" disabled={v === value}>{t("apply")}<span class="sr"> {label}</span></button>
+      </span>
+    </form>
   );
 }
