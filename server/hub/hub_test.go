@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -77,4 +78,30 @@ func TestPresenceExpires(t *testing.T) {
 	default:
 		t.Fatal("clients not woken for the expiry frame")
 	}
+}
+
+// FuzzReceive: a client's message adds a presence frame only when it is a
+// well-formed presence message about a ticket the client may see.
+func FuzzReceive(f *testing.F) {
+	for _, s := range []string{`{"type":"presence","ticket_id":5,"state":"viewing"}`, `{"type":"presence","ticket_id":6,"state":"typing"}`,
+		`{"type":"presence","ticket_id":-1,"state":"viewing"}`, `{"type":"presence","ticket_id":5,"state":"dancing"}`, `{"type":"ping"}`, `[]`, `{`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		h := New(Config{TicketDepartment: func(_ context.Context, id int64) (string, error) {
+			if id == 6 {
+				return "bauamt", nil
+			}
+			return "abfall", nil
+		}})
+		c := &client{h: h, wake: make(chan struct{}, 1)}
+		c.viewer.Store(&Viewer{UserID: 1, Scope: anliegen.Scope{Departments: []string{"abfall"}}})
+		h.receive(context.Background(), c, msg)
+		var m clientMessage
+		valid := json.Unmarshal(msg, &m) == nil && m.Type == "presence" && m.TicketID > 0 && m.TicketID != 6 &&
+			(m.State == PresenceViewing || m.State == PresenceTyping)
+		if valid != (h.head == 1) {
+			t.Fatalf("message %q: %d frames", msg, h.head)
+		}
+	})
 }
