@@ -70,9 +70,9 @@ type Options struct {
 // DefaultMaxChars is the status limit when the instance names none.
 const DefaultMaxChars = 500
 
-// limitRetry is how long an instance that did not name its limit is left
-// alone before it is asked again.
-const limitRetry = 10 * time.Minute
+// limitRetry is how long an instance that could not be asked for its limit
+// is left alone before it is asked again.
+const limitRetry = time.Minute
 
 // pageSize is the largest page the notifications endpoint serves.
 const pageSize = 80
@@ -89,6 +89,7 @@ type Connector struct {
 	now      func() time.Time
 	refetch  time.Duration
 
+	limitMu     sync.Mutex // held while asking the instance for its limit
 	mu          sync.Mutex
 	maxChars    int       // from the instance, 0 until known
 	limitAsked  time.Time // when the instance was last asked for it
@@ -210,24 +211,31 @@ func (c *Connector) accountID(ctx context.Context) (string, error) {
 	return acc.ID, nil
 }
 
-// limit returns the status length limit: the setting, else the instance's
-// configuration (v2, then v1), else DefaultMaxChars.
+// limit returns the status length limit: the setting, else the
+// instance's configuration (v2, then v1; DefaultMaxChars when it names
+// none). It returns 0 when the instance could not be asked: the instance
+// then checks the length itself, and a reply is never refused against a
+// guessed limit.
 func (c *Connector) limit(ctx context.Context) int {
 	if c.settings.MaxChars > 0 {
 		return c.settings.MaxChars
 	}
+	// One caller asks the instance; the others wait for its answer rather
+	// than check a reply against nothing in the meantime.
+	c.limitMu.Lock()
+	defer c.limitMu.Unlock()
 	c.mu.Lock()
 	n, asked := c.maxChars, c.limitAsked
-	if n == 0 && c.now().Sub(asked) >= limitRetry {
-		c.limitAsked = c.now()
-	}
 	c.mu.Unlock()
 	if n > 0 {
 		return n
 	}
 	if c.now().Sub(asked) < limitRetry {
-		return DefaultMaxChars // asked recently and got nothing: do not ask on every poll
+		return 0 // asked moments ago and failed: do not ask on every poll
 	}
+	c.mu.Lock()
+	c.limitAsked = c.now()
+	c.mu.Unlock()
 	var inst struct {
 		Configuration struct {
 			Statuses struct {
@@ -236,17 +244,24 @@ func (c *Connector) limit(ctx context.Context) int {
 		} `json:"configuration"`
 		MaxTootChars int `json:"max_toot_chars"` // Pleroma, old forks
 	}
+	answered := false
 	for _, path := range []string{"/api/v2/instance", "/api/v1/instance"} {
 		if _, err := c.get(ctx, path, nil, &inst); err != nil {
 			continue
 		}
-		n = max(inst.Configuration.Statuses.MaxCharacters, inst.MaxTootChars)
-		if n > 0 {
-			c.mu.Lock()
-			c.maxChars = n
-			c.mu.Unlock()
-			return n
+		answered = true
+		if n = max(inst.Configuration.Statuses.MaxCharacters, inst.MaxTootChars); n > 0 {
+			break
 		}
 	}
-	return DefaultMaxChars
+	if !answered {
+		return 0
+	}
+	if n <= 0 {
+		n = DefaultMaxChars
+	}
+	c.mu.Lock()
+	c.maxChars = n
+	c.mu.Unlock()
+	return n
 }

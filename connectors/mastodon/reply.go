@@ -62,13 +62,14 @@ func replyText(m anliegen.OutboundMessage) (string, error) {
 // earlier attempt it first looks for the reply in the thread, which also
 // covers GoToSocial (no Idempotency-Key) and retries after the hour. A
 // reply over the instance's limit fails before sending with a permanent
-// error wrapping anliegen.Invalid("text").
+// error wrapping anliegen.Invalid("text"); if the limit could not be
+// learnt, the instance's own 422 fails it just as permanently.
 func (c *Connector) Reply(ctx context.Context, m anliegen.OutboundMessage) (string, error) {
 	text, err := replyText(m)
 	if err != nil {
 		return "", &anliegen.PlatformError{Kind: anliegen.ErrPermanent, Err: err}
 	}
-	if n, limit := Length(text), c.limit(ctx); n > limit {
+	if n, limit := Length(text), c.limit(ctx); limit > 0 && n > limit {
 		return "", &anliegen.PlatformError{Kind: anliegen.ErrPermanent, Status: http.StatusUnprocessableEntity,
 			Err: anliegen.Invalid("text", "the reply has %d characters, the instance allows %d (a link counts %d)", n, limit, URLLength)}
 	}
