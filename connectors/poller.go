@@ -16,6 +16,44 @@ type pollState struct {
 	health      anliegen.ChannelHealth
 	lastWritten time.Time
 	stateSaved  anliegen.ChannelState
+	next        *prefetch // the following page, fetched while this one is stored
+}
+
+// prefetch is a Poll running ahead while the previous page is ingested, so
+// that a backfill uses the network and the store at once. Its result
+// counts only if the cursor it started from was stored.
+type prefetch struct {
+	cursor string
+	res    anliegen.PollResult
+	err    error
+	done   chan struct{}
+}
+
+func (r *Runtime) startPrefetch(ctx context.Context, w *worker, cursor string) *prefetch {
+	p := &prefetch{cursor: cursor, done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		pctx, cancel := context.WithTimeout(ctx, r.opts.PollTimeout)
+		defer cancel()
+		p.res, p.err = w.conn.Poll(pctx, cursor)
+	}()
+	return p
+}
+
+// fetch returns the poll result for st.cursor: the prefetched one if it
+// started there, else a new Poll (after the stale prefetch ended, since a
+// connector polls on one goroutine at a time).
+func (r *Runtime) fetch(ctx context.Context, w *worker, st *pollState) (anliegen.PollResult, error) {
+	if p := st.next; p != nil {
+		st.next = nil
+		<-p.done
+		if p.cursor == st.cursor && ctx.Err() == nil {
+			return p.res, p.err
+		}
+	}
+	pctx, cancel := context.WithTimeout(ctx, r.opts.PollTimeout)
+	defer cancel()
+	return w.conn.Poll(pctx, st.cursor)
 }
 
 // poll is a channel's goroutine: poll, store, wait, repeat, until ctx is
@@ -25,6 +63,11 @@ func (r *Runtime) poll(ctx context.Context, w *worker, logger *slog.Logger) {
 	clk := r.opts.Clock
 	// Honour a wait the previous run was in (a rate-limit reset, a
 	// backoff), so a restart does not hammer a platform that asked for rest.
+	defer func() {
+		if st.next != nil {
+			<-st.next.done
+		}
+	}()
 	var wait time.Duration
 	if h := w.ch.Health; h.NextPollAt != nil && (h.State == anliegen.ChannelRateLimit || h.State == anliegen.ChannelFailing) {
 		wait = min(h.NextPollAt.Sub(clk.Now()), r.opts.MaxBackoff)
@@ -54,13 +97,14 @@ func (r *Runtime) poll(ctx context.Context, w *worker, logger *slog.Logger) {
 // long to wait before the next poll; stop means the channel needs an admin.
 func (r *Runtime) pollOnce(ctx context.Context, w *worker, st *pollState, logger *slog.Logger) (wait time.Duration, stop bool) {
 	clk := r.opts.Clock
-	pctx, cancel := context.WithTimeout(ctx, r.opts.PollTimeout)
-	res, err := w.conn.Poll(pctx, st.cursor)
-	cancel()
+	res, err := r.fetch(ctx, w, st)
 	if ctx.Err() != nil {
 		return 0, false // shutting down: nothing was stored, the cursor stays
 	}
 	if err == nil {
+		if res.More && pace(res.RateLimit, clk.Now()) == 0 {
+			st.next = r.startPrefetch(ctx, w, res.Cursor)
+		}
 		err = r.store(ctx, w, st, res, logger)
 		if ctx.Err() != nil {
 			return 0, false
