@@ -41,7 +41,7 @@ var (
 
 // mappingVersion names the mapping and analysis in newMapping; bump it
 // when they change, and Run rebuilds an index of an older version.
-const mappingVersion = "3"
+const mappingVersion = "5"
 
 const currentFile = "CURRENT"
 

@@ -134,7 +134,7 @@ func (x *Index) step(ctx context.Context, src anliegen.IndexSource) (int, error)
 		if err := deleteTickets(idx, b, tickets); err != nil {
 			return 0, err
 		}
-		if err := addDocs(b, docs); err != nil {
+		if err := addDocs(idx, b, docs); err != nil {
 			return 0, err
 		}
 	}
@@ -194,7 +194,11 @@ func ticketDocIDs(r index.IndexReader, ticket int64) ([]string, error) {
 
 // addDocs adds docs to b. Notes are never indexed: they are internal and
 // IndexDocs should not return them, but the index must not rely on that.
-func addDocs(b *bleve.Batch, docs []anliegen.IndexDoc) error {
+func addDocs(idx bleve.Index, b *bleve.Batch, docs []anliegen.IndexDoc) error {
+	db, err := newBuilder(idx.Mapping())
+	if err != nil {
+		return err
+	}
 	answered := map[int64]bool{}
 	for i := range docs {
 		if docs[i].Direction == anliegen.DirectionOut {
@@ -206,7 +210,11 @@ func addDocs(b *bleve.Batch, docs []anliegen.IndexDoc) error {
 		if d.Direction == anliegen.DirectionNote {
 			continue
 		}
-		if err := b.Index(docID(d.TicketID, d.MessageID), document(d, answered[d.TicketID])); err != nil {
+		doc, err := db.document(d, answered[d.TicketID])
+		if err != nil {
+			return err
+		}
+		if err := b.IndexAdvanced(doc); err != nil {
 			return fmt.Errorf("index message %d: %w", d.MessageID, err)
 		}
 	}

@@ -431,7 +431,12 @@ func anyKey(kind string, values []string) query.Query {
 	return query.NewDisjunctionQuery(qs)
 }
 
-func key(kind, value string) query.Query { return term(fieldKeys, kind+value, 1) }
+func key(kind, value string) query.Query {
+	if kind == keyDirection || kind == keyAnswered {
+		return term(fieldFlags, kind+value, 1)
+	}
+	return term(fieldKeys, kind+value, 1)
+}
 
 // filterQuery is the non-scoring part of a search: scope first (invariant
 // 5), then the user's filters. ok is false when the scope sees nothing; q

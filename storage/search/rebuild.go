@@ -68,7 +68,7 @@ func fill(ctx context.Context, idx bleve.Index, src anliegen.IndexSource, checkp
 		if err != nil {
 			return total, fmt.Errorf("scan documents after ticket %d: %w", after, err)
 		}
-		if err := addDocs(b, docs); err != nil {
+		if err := addDocs(idx, b, docs); err != nil {
 			return total, err
 		}
 		total += len(docs)
