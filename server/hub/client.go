@@ -44,23 +44,30 @@ type client struct {
 // batchSize bounds how many ring entries a writer copies per lock.
 const batchSize = 64
 
-// Serve runs the client on conn until it disconnects, the server shuts
-// down or ctx ends. conn must be freshly upgraded; Serve closes it.
+// Serve registers a client on conn and starts its reader and writer
+// goroutines; it returns at once, and the goroutines close conn when the
+// client disconnects, the server shuts down or ctx ends. A client without
+// Resume gets every event after the moment Serve was called.
 func (h *Hub) Serve(ctx context.Context, conn *websocket.Conn, s Session) {
+	c := &client{h: h, conn: conn, recheck: s.Recheck, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	select {
 	case <-h.ready:
 	case <-ctx.Done():
-		conn.Close()
+		c.closeWith(websocket.CloseGoingAway, "server shutting down")
 		return
 	}
-	c := &client{h: h, conn: conn, recheck: s.Recheck, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	v := s.Viewer
 	c.viewer.Store(&v)
 	h.mu.Lock()
-	if h.closed {
+	if h.closed || ctx.Err() != nil {
 		h.mu.Unlock()
 		c.closeWith(websocket.CloseGoingAway, "server shutting down")
 		return
+	}
+	if !s.Resume {
+		// Fix the start now, not when the writer first runs, so that
+		// nothing committed after the handshake is missed.
+		s.Since, s.Resume = h.last, true
 	}
 	// Not live yet: next is set when the replay has caught up.
 	h.clients[c] = struct{}{}
@@ -72,10 +79,12 @@ func (h *Hub) Serve(ctx context.Context, conn *websocket.Conn, s Session) {
 		defer c.close()
 		c.writeLoop(ctx, s.Since, s.Resume)
 	}()
-	c.readLoop(ctx)
-	c.close()
-	<-writerDone
-	h.remove(c)
+	go func() {
+		c.readLoop(ctx)
+		c.close()
+		<-writerDone
+		h.remove(c)
+	}()
 }
 
 func (c *client) wakeUp() {
@@ -142,6 +151,7 @@ func (c *client) writeLoop(ctx context.Context, since int64, resume bool) {
 		case <-c.done:
 			return
 		case <-ctx.Done():
+			c.closeWith(websocket.CloseGoingAway, "server shutting down")
 			return
 		}
 	}
