@@ -105,7 +105,8 @@ func openApp(ctx context.Context, g *Global, o serveOptions) (*app, error) {
 	// Platforms are registered here, explicitly, not by init side effects.
 	a.registry.Register(anliegen.PlatformMastodon, mastodon.Factory)
 	a.registry.Register(anliegen.PlatformEmail, email.Factory)
-	a.rt = connectors.NewRuntime(g.Logger, a.registry, db, db, db, connectors.Options{})
+	ing := &notifyingIngester{DB: db}
+	a.rt = connectors.NewRuntime(g.Logger, a.registry, db, ing, db, connectors.Options{})
 	a.srv = server.New(server.Config{
 		Addr:         o.Listen,
 		BaseURL:      o.BaseURL,
@@ -130,7 +131,24 @@ func openApp(ctx context.Context, g *Global, o serveOptions) (*app, error) {
 		Sender:          a.rt,
 		Gauges:          server.GaugeFunc(a.gauges),
 	})
+	// Wake the indexer and the websocket hub right after a local ingest
+	// instead of waiting for their next poll of the events table.
+	ing.after = func() { a.idx.Notify(); a.srv.Notify() }
 	return a, nil
+}
+
+// notifyingIngester calls after once items were stored.
+type notifyingIngester struct {
+	*storage.DB
+	after func()
+}
+
+func (n *notifyingIngester) Ingest(ctx context.Context, channelID int64, items []anliegen.Item, cursor string) (anliegen.IngestResult, error) {
+	res, err := n.DB.Ingest(ctx, channelID, items, cursor)
+	if err == nil && res.Created+res.Updated > 0 && n.after != nil {
+		n.after()
+	}
+	return res, err
 }
 
 // run serves on ln until ctx ends, then shuts down in order: stop taking
