@@ -216,6 +216,9 @@ func TestScope(t *testing.T) {
 			if got := hitTickets(res); !slices.Equal(got, tt.want) {
 				t.Fatalf("tickets %v, want %v", got, tt.want)
 			}
+			if len(res.Facets) != 5 {
+				t.Fatalf("facets %v, want all five names", res.Facets)
+			}
 			if res.Total != uint64(len(tt.want)) {
 				t.Fatalf("total %d, want %d", res.Total, len(tt.want))
 			}

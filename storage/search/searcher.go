@@ -35,7 +35,7 @@ func (x *Index) Search(ctx context.Context, q anliegen.SearchQuery) (anliegen.Se
 	if err != nil {
 		return anliegen.SearchResult{}, err
 	}
-	empty := anliegen.SearchResult{Hits: []anliegen.SearchHit{}, Facets: map[string][]anliegen.FacetCount{}}
+	empty := anliegen.SearchResult{Hits: []anliegen.SearchHit{}, Facets: facets(nil)}
 	filter, ok := filterQuery(q.Scope, q.Departments, q.Platforms, q.Statuses, q.Tags, q.From, q.To)
 	if !ok {
 		return empty, nil
