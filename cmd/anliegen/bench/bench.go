@@ -27,6 +27,8 @@ type Options struct {
 	Seed      int64 // corpus seed, default 1
 	// WSSeconds is how long the fan-out runs at 20 events/s, default 10.
 	WSSeconds float64
+	// SearchRounds is how often each query runs per engine, default 10.
+	SearchRounds int
 	// Progress receives one line per phase; Live adds a rewritten
 	// counter line (for a terminal). Nil is silent.
 	Progress io.Writer
@@ -47,6 +49,9 @@ func (o *Options) defaults() {
 	}
 	if o.WSSeconds <= 0 {
 		o.WSSeconds = 10
+	}
+	if o.SearchRounds <= 0 {
+		o.SearchRounds = 10
 	}
 	if o.Progress == nil {
 		o.Progress = io.Discard

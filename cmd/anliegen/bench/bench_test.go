@@ -24,7 +24,7 @@ func TestRunTiny(t *testing.T) {
 	}
 	var progress strings.Builder
 	r, err := Run(context.Background(), Options{Dir: filepath.Join(t.TempDir(), "scratch"), Messages: 2000,
-		WSClients: 20, WSSeconds: 1, Seed: 3, Progress: &progress})
+		WSClients: 50, WSSeconds: 1, SearchRounds: 2, Seed: 3, Progress: &progress})
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, progress.String())
 	}
@@ -46,8 +46,7 @@ func TestRunTiny(t *testing.T) {
 			t.Errorf("%s = %v, want positive and finite", k, v)
 		}
 	}
-	t.Log(progress.String())
-	if m["messages"] != 2000.0 || m["ws_clients"] != 20.0 {
+	if m["messages"] != 2000.0 || m["ws_clients"] != 50.0 {
 		t.Errorf("messages %v ws_clients %v, want the options", m["messages"], m["ws_clients"])
 	}
 	if r.WSMissed != 0 {
@@ -154,5 +153,14 @@ func TestCorpusDeterministic(t *testing.T) {
 	}
 	if same > len(a)/2 {
 		t.Errorf("%d of %d texts equal under another seed", same, len(a))
+	}
+}
+
+func BenchmarkCorpus(b *testing.B) {
+	c := newCorpus(1, 1<<30, "")
+	for b.Loop() {
+		if _, ok := c.next(); !ok {
+			b.Fatal("corpus ended early")
+		}
 	}
 }

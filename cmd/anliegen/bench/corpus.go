@@ -198,23 +198,52 @@ func (c *corpus) answer(d *department, name string) string {
 	return b.String()
 }
 
-// fill replaces the slots of a template.
+// fill replaces the slots of a template, each with a fresh value.
 func (c *corpus) fill(tpl string) string {
 	if !strings.Contains(tpl, "{") {
 		return tpl
 	}
-	r := strings.NewReplacer(
-		"{street}", streets[c.rng.IntN(len(streets))],
-		"{nr}", strconv.Itoa(1+c.rng.IntN(180)),
-		"{day}", weekdays[c.rng.IntN(len(weekdays))],
-		"{date}", fmt.Sprintf("%d.%d.", 1+c.rng.IntN(28), 1+c.rng.IntN(12)),
-		"{weeks}", strconv.Itoa(2+c.rng.IntN(10)),
-		"{euro}", strconv.Itoa(5+c.rng.IntN(400)),
-		"{az}", fmt.Sprintf("%s-%d-%05d", []string{"AZ", "VG", "KA", "BA"}[c.rng.IntN(4)], 2024+c.rng.IntN(3), c.rng.IntN(100000)),
-		"{phone}", fmt.Sprintf("01234 56-%04d", c.rng.IntN(10000)),
-		"{place}", places[c.rng.IntN(len(places))],
-	)
-	return r.Replace(tpl)
+	var b strings.Builder
+	for {
+		open := strings.IndexByte(tpl, '{')
+		if open < 0 {
+			b.WriteString(tpl)
+			return b.String()
+		}
+		end := strings.IndexByte(tpl[open:], '}')
+		if end < 0 {
+			b.WriteString(tpl)
+			return b.String()
+		}
+		b.WriteString(tpl[:open])
+		b.WriteString(c.slot(tpl[open+1 : open+end]))
+		tpl = tpl[open+end+1:]
+	}
+}
+
+// slot returns a value for the named slot of a template.
+func (c *corpus) slot(name string) string {
+	switch name {
+	case "street":
+		return streets[c.rng.IntN(len(streets))]
+	case "nr":
+		return strconv.Itoa(1 + c.rng.IntN(180))
+	case "day":
+		return weekdays[c.rng.IntN(len(weekdays))]
+	case "date":
+		return strconv.Itoa(1+c.rng.IntN(28)) + "." + strconv.Itoa(1+c.rng.IntN(12)) + "."
+	case "weeks":
+		return strconv.Itoa(2 + c.rng.IntN(10))
+	case "euro":
+		return strconv.Itoa(5 + c.rng.IntN(400))
+	case "az":
+		return fmt.Sprintf("%s-%d-%05d", []string{"AZ", "VG", "KA", "BA"}[c.rng.IntN(4)], 2024+c.rng.IntN(3), c.rng.IntN(100000))
+	case "phone":
+		return fmt.Sprintf("01234 56-%04d", c.rng.IntN(10000))
+	case "place":
+		return places[c.rng.IntN(len(places))]
+	}
+	return "{" + name + "}"
 }
 
 // typos misspells a word in about one message of six, as citizens do.

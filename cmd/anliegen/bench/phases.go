@@ -65,14 +65,11 @@ func (b *run) backfill(ctx context.Context) error {
 	return nil
 }
 
-// searchRounds is how often each query runs per engine, in shuffled order.
-const searchRounds = 10
-
 // search measures Search over the index against FTS5 over the same
 // texts, each query warmed once.
 func (b *run) search(ctx context.Context) error {
-	queries := make([]string, 0, len(benchQueries)*searchRounds)
-	for range searchRounds {
+	queries := make([]string, 0, len(benchQueries)*b.o.SearchRounds)
+	for range b.o.SearchRounds {
 		queries = append(queries, benchQueries...)
 	}
 	rng := rand.New(rand.NewPCG(uint64(b.o.Seed), 7))

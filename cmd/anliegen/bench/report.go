@@ -113,7 +113,7 @@ How each figure is measured:
   a time through ` + "`Ingest`" + `; an item is done when its transaction committed, the index checkpoint passed its
   last event and the client received that event's frame. p50/p99 come from a run paced at 50 items/s; the
   sustained rate from an unpaced run, until the last item is done.
-- Search: fixed staff queries (some misspelled, compounds), each warmed once, then 10 rounds in seeded order,
+- Search: fixed staff queries (some misspelled, compounds), each warmed once, then timed in seeded shuffled rounds,
   through ` + "`Search`" + ` (20 hits, facets, snippets loaded from the store). The anchor is SQLite FTS5 (unicode61)
   over the same message texts, OR of the words, bm25, 20 rows with snippets.
 - Websocket fan-out: every client shares one session; events are messages added to one conversation at 20/s;
