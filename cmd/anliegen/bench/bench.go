@@ -70,6 +70,9 @@ type Result struct {
 	GoVersion string    `json:"go_version"`
 	Date      time.Time `json:"date"`
 	TotalS    float64   `json:"total_s"`
+	// CPUS is the CPU time (user and system) of the whole run: beside
+	// TotalS it shows how much of the wall time the process really ran.
+	CPUS float64 `json:"cpu_s"`
 	// LoadStart and LoadEnd are the 1-minute load averages before and
 	// after the run: the machine may be shared, and the figures say how
 	// busy it was.
@@ -126,7 +129,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := checkScratch(o.Dir); err != nil {
 		return nil, err
 	}
-	start := time.Now()
+	start, cpuStart := time.Now(), cpuTime()
 	heap := startHeapSampler(50 * time.Millisecond)
 	r := &Result{Messages: o.Messages, Seed: o.Seed, Cores: runtime.NumCPU(), GoVersion: runtime.Version(),
 		Date: start.UTC().Truncate(time.Second), WSClients: o.WSClients, LoadStart: loadAvg()}
@@ -139,6 +142,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	r.HeapPeakMB = float64(peak) / (1 << 20)
 	r.RSSPeakMB = float64(procStatusKB("VmHWM")) / 1024
 	r.TotalS = time.Since(start).Seconds()
+	r.CPUS = (cpuTime() - cpuStart).Seconds()
 	r.LoadEnd = loadAvg()
 	return r, nil
 }

@@ -90,8 +90,8 @@ func (r *Result) Markdown(command string) string {
 	fmt.Fprintf(&b, "- Machine: %d cores, %s %s/%s; %s; load average %.1f at the start, %.1f at the end "+
 		"(other work shares the machine)\n", r.Cores, r.GoVersion, runtime.GOOS, runtime.GOARCH,
 		r.Date.Format("2006-01-02 15:04 UTC"), r.LoadStart, r.LoadEnd)
-	fmt.Fprintf(&b, "- Corpus: %s messages, seed %d, %s of message text; whole run %.0f s\n\n",
-		num(float64(r.Messages)), r.Seed, mb(r.TextBytes), r.TotalS)
+	fmt.Fprintf(&b, "- Corpus: %s messages, seed %d, %s of message text; whole run %.0f s wall, %.0f s CPU\n\n",
+		num(float64(r.Messages)), r.Seed, mb(r.TextBytes), r.TotalS, r.CPUS)
 	b.WriteString("| measure | anliegen | anchor (same run, same data) | goal | met |\n|---|---|---|---|---|\n")
 	for _, x := range r.rows() {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", x.measure, x.value, x.anchor, x.goal, metText(x))
