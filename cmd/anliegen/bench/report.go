@@ -72,7 +72,7 @@ func (r *Result) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "anliegen bench: %s messages, %d cores, %s, %s, load average %.1f → %.1f\n\n",
 		num(float64(r.Messages)), r.Cores, r.GoVersion, r.Date.Format("2006-01-02 15:04 UTC"), r.LoadStart, r.LoadEnd)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "MEASURE\tANLIEGEN\tANCHOR (same run, same data)\tGOAL\t")
+	fmt.Fprintln(tw, "MEASURE\tANLIEGEN\tANCHOR (same run, same data)\tGOAL\tMET")
 	for _, x := range r.rows() {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", x.measure, x.value, x.anchor, x.goal, metText(x))
 	}
