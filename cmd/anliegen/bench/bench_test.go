@@ -24,7 +24,7 @@ func TestRunTiny(t *testing.T) {
 	}
 	var progress strings.Builder
 	r, err := Run(context.Background(), Options{Dir: filepath.Join(t.TempDir(), "scratch"), Messages: 2000,
-		WSClients: 50, WSSeconds: 1, SearchRounds: 2, Seed: 3, Progress: &progress})
+		WSClients: 100, WSSeconds: 1, SearchRounds: 2, Seed: 3, Progress: &progress})
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, progress.String())
 	}
@@ -46,7 +46,7 @@ func TestRunTiny(t *testing.T) {
 			t.Errorf("%s = %v, want positive and finite", k, v)
 		}
 	}
-	if m["messages"] != 2000.0 || m["ws_clients"] != 50.0 {
+	if m["messages"] != 2000.0 || m["ws_clients"] != 100.0 {
 		t.Errorf("messages %v ws_clients %v, want the options", m["messages"], m["ws_clients"])
 	}
 	if r.WSMissed != 0 {

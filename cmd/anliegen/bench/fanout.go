@@ -19,14 +19,20 @@ const fanOutRate = 20
 // costs, then sends fanOutRate events per second for WSSeconds and
 // measures the delay from the Ingest call to each client's frame.
 //
-// The clients live in this process. The memory figure is the growth of
-// heap and goroutine stacks (after GC) from connecting them, minus the
-// same growth measured for the same number of bare loopback connections
-// with the clients' read goroutine and buffer (clientBaseline): what
-// remains is the server's share (socket, buffers, hub client, goroutines).
+// The clients live in this process. The memory figure, taken while the
+// indexer pauses, is the growth of heap and goroutine stacks (after GC)
+// from connecting them, minus the same growth measured for the same number
+// of bare loopback connections with the clients' read goroutine and buffer
+// (clientBaseline): what remains is the server's share (socket, buffers,
+// hub client, goroutines).
 func (b *run) fanOut(ctx context.Context) error {
 	ls := b.srv
 	n := b.o.WSClients
+	// The indexer pauses while memory is measured: its batches and the
+	// index's segment merges allocate and free megabytes at their own
+	// pace, which would drown the connections' share at small client
+	// counts. It runs again for the delivery measurement.
+	b.st.stopIndexer()
 	before := inUse()
 	clients := make([]*wsClient, 0, n)
 	defer func() {
@@ -55,6 +61,7 @@ func (b *run) fanOut(ctx context.Context) error {
 	b.r.WSKBPerConnMeasure = total / 1024
 	b.r.WSKBPerConnClient = client / 1024
 	b.r.WSKBPerConn = max(total-client, 0) / 1024
+	b.st.startIndexer()
 
 	sent := map[int64]time.Time{}
 	events := int(b.o.WSSeconds * fanOutRate)

@@ -124,8 +124,8 @@ How each figure is measured:
 - Websocket fan-out: every client shares one session; events are messages added to one conversation at 20/s;
   delay is from the ` + "`Ingest`" + ` call to each client's frame. Clients run in the same process with a hand-written
   minimal client (one goroutine, 512-byte buffer). Memory per connection is the growth of Go heap and stacks
-  (after GC) from connecting them, minus the growth measured for as many bare loopback connections with the
-  same client goroutine and buffer; the "with our minimal client" figure is before that subtraction.
+  (after GC, with the indexer paused) from connecting them, minus the growth measured for as many bare loopback
+  connections with the same client goroutine and buffer; the "with our minimal client" figure is before that subtraction.
 - Reindex: ` + "`(*search.Index).Rebuild`" + ` from the store; below 1M messages the goal is checked by linear
   extrapolation. Startup: after closing everything, ` + "`storage.Open`" + ` + ` + "`search.Open`" + ` + ` + "`IndexLag`" + `.
 - Sizes are files on disk after close (database with WAL; all index files) over the bytes of message text.

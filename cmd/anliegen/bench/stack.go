@@ -57,10 +57,19 @@ func (s *stack) startIndexer() {
 	}()
 }
 
+// stopIndexer stops the background indexer; startIndexer starts it again
+// and it catches up from its checkpoint.
+func (s *stack) stopIndexer() {
+	if s.stopRun != nil {
+		s.stopRun()
+		<-s.runDone
+		s.stopRun = nil
+	}
+}
+
 // close stops the indexer and closes index and store.
 func (s *stack) close() error {
-	s.stopRun()
-	<-s.runDone
+	s.stopIndexer()
 	return errors.Join(s.idx.Close(), s.db.Close())
 }
 
