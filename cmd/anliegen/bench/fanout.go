@@ -33,7 +33,7 @@ func (b *run) fanOut(ctx context.Context) error {
 	// pace, which would drown the connections' share at small client
 	// counts. It runs again for the delivery measurement.
 	b.st.stopIndexer()
-	before := inUse()
+	before := settledInUse()
 	clients := make([]*wsClient, 0, n)
 	defer func() {
 		for _, c := range clients {
@@ -52,7 +52,7 @@ func (b *run) fanOut(ctx context.Context) error {
 	if err := b.warmUpFanOut(ctx, conv, clients); err != nil {
 		return err
 	}
-	after := inUse()
+	after := settledInUse()
 	total := float64(after-min(before, after)) / float64(n)
 	client, err := clientBaseline(ctx, n)
 	if err != nil {

@@ -112,6 +112,23 @@ func inUse() uint64 {
 	return m.HeapAlloc + m.StackInuse
 }
 
+// settledInUse returns inUse once two readings 200 ms apart differ by less
+// than 64 KiB, or the last reading after ten tries: the search index
+// persists and merges segments in the background for a while after its
+// last batch, freeing memory as it goes.
+func settledInUse() uint64 {
+	prev := inUse()
+	for range 10 {
+		time.Sleep(200 * time.Millisecond)
+		cur := inUse()
+		if max(cur, prev)-min(cur, prev) < 64<<10 {
+			return cur
+		}
+		prev = cur
+	}
+	return prev
+}
+
 // dirBytes returns the total size of the regular files under dir.
 func dirBytes(dir string) int64 {
 	var n int64
