@@ -54,7 +54,6 @@ func commands() []command {
 		{"user", "manage staff accounts (user add)", runUser},
 		{"channel", "manage channels (channel add, channel list)", runChannel},
 		{"bench", "measure throughput and latency against the raw engines", runBench},
-		{"bench", "measure throughput and latency against the raw engines", runBench},
 	}
 }
 
