@@ -88,7 +88,8 @@ func TestAccessibility(t *testing.T) {
 		waitJS(`document.querySelector(".similar") && !document.querySelector(".similar").textContent.includes("Lädt")`),
 	)
 	checkA11y(t, ctx, axe, "ticket")
-	run(t, ctx, "search", chromedp.Navigate(a.URL+"/#/search?q=Sperrm%C3%BCll"), chromedp.WaitVisible(chromedp.CSS(".hits li")))
+	waitIndexed(t, a, "Sperrmüll")
+	run(t, ctx, "search", chromedp.Navigate(a.URL+"/#/search?q=Sperrm%C3%BCll"), waitJS(`document.querySelector(".hits li")`))
 	checkA11y(t, ctx, axe, "search")
 	run(t, ctx, "shortcut dialog", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`), key("?"), chromedp.WaitVisible(chromedp.CSS("dialog[open]")))
 	checkA11y(t, ctx, axe, "shortcut dialog")

@@ -36,6 +36,7 @@ type app struct {
 	DB      *storage.DB
 	Fake    *mastodontest.Server
 	Channel anliegen.Channel
+	Index   *search.Index
 	srv     *server.Server
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -99,7 +100,7 @@ func startApp(t *testing.T, seed bool) *app {
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	a := &app{URL: "http://" + ln.Addr().String(), DB: db, Fake: fake, Channel: ch, srv: srv, cancel: cancel}
+	a := &app{URL: "http://" + ln.Addr().String(), DB: db, Fake: fake, Channel: ch, Index: idx, srv: srv, cancel: cancel}
 	a.wg.Go(func() { _ = idx.Run(ctx, db) })
 	a.wg.Go(func() { _ = rt.Run(ctx) })
 	a.wg.Go(func() { _ = srv.Serve(ctx, ln) })
@@ -206,5 +207,22 @@ func shot(t *testing.T, ctx context.Context, name string) {
 	}
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644); err != nil {
 		t.Logf("screenshot %s: %v", name, err)
+	}
+}
+
+// waitIndexed waits until a search for q finds something: the index is
+// rebuilt from the store in the background at start, slowly under -race.
+func waitIndexed(t *testing.T, a *app, q string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		res, err := a.Index.Search(context.Background(), anliegen.SearchQuery{Q: q, Scope: anliegen.ScopeAll, Limit: 1})
+		if err == nil && len(res.Hits) > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("index never found %q: %v", q, err)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

@@ -3,7 +3,7 @@
 // that nothing moves under their eyes.
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { api, qs } from "../api";
+import { api, ApiError, qs } from "../api";
 import { useApp, isTyping, type AppCtx } from "../ctx";
 import { holdNew, mergeTickets, ticketOf } from "../events";
 import { go } from "../router";
@@ -112,8 +112,10 @@ export function useLiveTickets(ctx: AppCtx, f: Filters, holding: () => boolean, 
       if (!tk) {
         try {
           tk = await api<Ticket>("GET", "/tickets/" + ev.ticket_id);
-        } catch {
-          apply([], [ev.ticket_id]);
+        } catch (e) {
+          // Only "not found" means the ticket left the caller's scope; a
+          // network error during a drop must not remove the row.
+          if (e instanceof ApiError && e.status === 404) apply([], [ev.ticket_id]);
           return;
         }
       }
