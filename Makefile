@@ -16,9 +16,6 @@ deps:
 
 test-go:
 	$(GO) test -race -count=1 -timeout 20m ./...
-	@# The browser main flow skips itself under -race (the race detector
-	@# slows the server past its waits); run the browser tests once without.
-	$(GO) test -count=1 -timeout 10m ./ui/e2e/
 
 test-ui:
 	@if [ -f ui/package.json ]; then bash .ci/ui-check; fi
