@@ -110,10 +110,9 @@ func seedDemo(ctx context.Context, g *Global, password, simURL, token string, po
 	}
 	for _, ch := range chs {
 		if ch.Name == demoChannelName {
+			// UpdateChannel keeps the stored cursor: a simulator restarted on
+			// a kept --data directory may hide its first messages behind it.
 			ch.Settings, ch.Secret, ch.Enabled, ch.PollInterval = settings, []byte(token), true, poll
-			// A new simulator starts empty: its ids restart, so the old
-			// cursor would skip its first messages.
-			ch.Cursor = ""
 			return db.UpdateChannel(ctx, &ch)
 		}
 	}
