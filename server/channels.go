@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -36,6 +37,11 @@ type channelView struct {
 	BackfillSince time.Time              `json:"backfill_since,omitzero"`
 	Health        anliegen.ChannelHealth `json:"health"`
 	CreatedAt     time.Time              `json:"created_at"`
+	// Capabilities is what the connector says the platform allows (reply
+	// length as configured on the instance, public replies, DMs), so the
+	// composer counts against the real limit. Absent when the connector
+	// cannot be asked, e.g. for a disabled channel.
+	Capabilities *anliegen.Capabilities `json:"capabilities,omitempty"`
 }
 
 func viewChannel(ch anliegen.Channel, admin bool) channelView {
@@ -48,15 +54,33 @@ func viewChannel(ch anliegen.Channel, admin bool) channelView {
 	return v
 }
 
+// capabilities returns what ch's connector allows, or nil when it cannot
+// be asked. A channel without a working connector still lists: its health
+// says why, and replies to it are refused by checkReply.
+func (s *Server) capabilities(ctx context.Context, ch anliegen.Channel) *anliegen.Capabilities {
+	if s.deps.Capabilities == nil {
+		return nil
+	}
+	caps, err := s.deps.Capabilities.Capabilities(ctx, ch)
+	if err != nil {
+		s.logger.Debug("channel capabilities", "channel_id", ch.ID, "err", err)
+		return nil
+	}
+	return &caps
+}
+
 func (s *Server) handleChannelList(c echo.Context) error {
-	chs, err := s.deps.Channels.Channels(c.Request().Context())
+	ctx := c.Request().Context()
+	chs, err := s.deps.Channels.Channels(ctx)
 	if err != nil {
 		return err
 	}
 	admin := anliegen.Can(userOf(c), anliegen.ActionAdmin, "")
 	out := make([]channelView, 0, len(chs))
 	for _, ch := range chs {
-		out = append(out, viewChannel(ch, admin))
+		v := viewChannel(ch, admin)
+		v.Capabilities = s.capabilities(ctx, ch)
+		out = append(out, v)
 	}
 	return c.JSON(http.StatusOK, itemsOf(out))
 }
@@ -66,11 +90,14 @@ func (s *Server) handleChannelGet(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ch, err := s.deps.Channels.Channel(c.Request().Context(), id)
+	ctx := c.Request().Context()
+	ch, err := s.deps.Channels.Channel(ctx, id)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, viewChannel(ch, anliegen.Can(userOf(c), anliegen.ActionAdmin, "")))
+	v := viewChannel(ch, anliegen.Can(userOf(c), anliegen.ActionAdmin, ""))
+	v.Capabilities = s.capabilities(ctx, ch)
+	return c.JSON(http.StatusOK, v)
 }
 
 // channelRequest creates or changes a channel. Secret is write-only: an

@@ -46,7 +46,7 @@ func apiOps() []apiOp {
 		{method: "PATCH", path: "/api/v1/me", summary: "Change own name, language or password", access: "session", body: meUpdateRequest{}, resp: sessionResponse{}},
 
 		{method: "GET", path: "/api/v1/tickets", summary: "List tickets in the caller's scope", access: "session", query: ticketQuery, resp: anliegen.TicketPage{}},
-		{method: "GET", path: "/api/v1/tickets/{id}", summary: "A ticket with messages, events and contact", access: "session", resp: anliegen.TicketDetail{}},
+		{method: "GET", path: "/api/v1/tickets/{id}", summary: "A ticket with messages, events, contact and its channel (with capabilities)", access: "session", resp: ticketDetailResponse{}},
 		{method: "PATCH", path: "/api/v1/tickets/{id}", summary: "Change status, priority, department, assignee, tags (409 on a stale version)", access: "session", body: ticketUpdateRequest{}, resp: anliegen.Ticket{}},
 		{method: "POST", path: "/api/v1/tickets/{id}/merge", summary: "Merge this ticket into another", access: "session", body: mergeRequest{}, resp: anliegen.Ticket{}},
 		{method: "POST", path: "/api/v1/tickets/{id}/notes", summary: "Add an internal note", access: "session", body: noteRequest{}, resp: anliegen.Message{}, status: 201},
@@ -59,6 +59,7 @@ func apiOps() []apiOp {
 		{method: "GET", path: "/api/v1/contacts/{id}", summary: "A contact with the tickets the caller may see", access: "session", resp: contactResponse{}},
 		{method: "GET", path: "/api/v1/stream", summary: "Websocket of events (one JSON object per text frame); since=N resumes", access: "session", query: []string{"since"}, status: 101},
 
+		{method: "GET", path: "/api/v1/staff", summary: "Active staff (id, login, name, role, departments) for assignee pickers", access: "session", resp: listOf{staffMember{}}},
 		{method: "GET", path: "/api/v1/users", summary: "List users", access: "admin", resp: listOf{anliegen.User{}}},
 		{method: "POST", path: "/api/v1/users", summary: "Create a user", access: "admin", body: userCreateRequest{}, resp: anliegen.User{}, status: 201},
 		{method: "PATCH", path: "/api/v1/users/{id}", summary: "Change a user (role, departments, disable, password reset)", access: "admin", body: userUpdateRequest{}, resp: anliegen.User{}},

@@ -48,6 +48,7 @@ func (s *Server) newEcho() *echo.Echo {
 	s.registerSearchRoutes(authed)
 	s.registerStreamRoutes(authed)
 	s.registerUserRoutes(authed)
+	s.registerStaffRoutes(authed)
 	s.registerAdminRoutes(authed)
 	s.registerChannelRoutes(authed)
 	s.registerStatsRoutes(authed)

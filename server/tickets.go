@@ -129,11 +129,13 @@ func (s *Server) handleTicketGet(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.deps.Tickets.TicketDetail(c.Request().Context(), id)
+	ctx := c.Request().Context()
+	u := userOf(c)
+	d, err := s.deps.Tickets.TicketDetail(ctx, id)
 	if err != nil {
 		return err
 	}
-	if !anliegen.Can(userOf(c), anliegen.ActionView, d.Department) {
+	if !anliegen.Can(u, anliegen.ActionView, d.Department) {
 		return errNotFound()
 	}
 	for i := range d.Messages {
@@ -145,7 +147,33 @@ func (s *Server) handleTicketGet(c echo.Context) error {
 	if d.Events == nil {
 		d.Events = []anliegen.Event{}
 	}
-	return c.JSON(http.StatusOK, d)
+	return c.JSON(http.StatusOK, ticketDetailResponse{TicketDetail: d, Channel: s.ticketChannel(ctx, d.ChannelID, u)})
+}
+
+// ticketDetailResponse is a ticket with its channel, whose capabilities
+// the composer counts against.
+type ticketDetailResponse struct {
+	anliegen.TicketDetail
+	Channel *channelView `json:"channel,omitempty"`
+}
+
+// ticketChannel returns the view of a ticket's channel, nil when it is gone
+// (a deleted channel keeps its tickets). Channel names and capabilities are
+// shown to all staff (GET /channels), so this reveals nothing new.
+func (s *Server) ticketChannel(ctx context.Context, id int64, u *anliegen.User) *channelView {
+	if s.deps.Channels == nil {
+		return nil
+	}
+	ch, err := s.deps.Channels.Channel(ctx, id)
+	if err != nil {
+		if anliegen.ErrorCode(err) != anliegen.ENotFound {
+			s.logger.Warn("ticket channel", "channel_id", id, "err", err)
+		}
+		return nil
+	}
+	v := viewChannel(ch, anliegen.Can(u, anliegen.ActionAdmin, ""))
+	v.Capabilities = s.capabilities(ctx, ch)
+	return &v
 }
 
 // ticketUpdateRequest is PATCH /tickets/{id}. The assignee is given by ID
