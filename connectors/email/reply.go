@@ -55,7 +55,7 @@ func (c *Connector) Reply(ctx context.Context, m anliegen.OutboundMessage) (stri
 	if err := sendSMTP(ctx, c.settings, c.secret.SMTPPassword, to, raw); err != nil {
 		return "", err
 	}
-	if c.settings.SentMailbox != "" {
+	if c.settings.SentMailbox != "" && !c.settings.SentCopyByServer {
 		// The mail has left: failing here must not make the sender retry.
 		if err := c.appendSent(ctx, raw); err != nil {
 			c.logger.Warn("copy reply to sent mailbox failed", "message_id", m.ID, "error", err)

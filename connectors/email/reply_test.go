@@ -186,3 +186,15 @@ func TestReplyWithoutAddressIsPermanent(t *testing.T) {
 		t.Fatalf("err = %v, want permanent", err)
 	}
 }
+
+func TestReplySentCopyByServerAppendsNothing(t *testing.T) {
+	r := newRig(t, func(s *email.Settings) { s.SentCopyByServer = true })
+	r.imap.CreateMailbox(t, "Sent")
+	id, err := r.connector(t).Reply(context.Background(), outbound(46))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.imap.Search(t, "Sent", "Message-ID", id); len(got) != 0 {
+		t.Errorf("Sent holds %d copies, want none (the server files them)", len(got))
+	}
+}

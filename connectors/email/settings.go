@@ -43,6 +43,10 @@ type Settings struct {
 	// SentMailbox, when set, receives a copy of every reply (APPEND) and is
 	// searched before a retried reply is sent again.
 	SentMailbox string `json:"sent_mailbox,omitempty"`
+	// SentCopyByServer says the submission server files sent mail into
+	// SentMailbox itself (Exchange does): then Reply only searches it and
+	// appends no second copy.
+	SentCopyByServer bool `json:"sent_copy_by_server,omitempty"`
 
 	SMTPAddr     string `json:"smtp_addr"` // host:port
 	SMTPTLS      string `json:"smtp_tls"`  // tls | starttls | plain-for-tests
