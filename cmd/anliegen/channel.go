@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"text/tabwriter"
 	"time"
 
@@ -32,7 +33,7 @@ func runChannel(ctx context.Context, g *Global, args []string) error {
 func channelAddMastodon(ctx context.Context, g *Global, args []string) error {
 	fs := newFlagSet("channel add mastodon", g.Env)
 	instance := fs.String("instance", "", "instance base `URL`, e.g. https://social.example")
-	tokenFile := fs.String("token-file", "", "`file` holding the account's access token")
+	tokenFile := fs.String("token-file", "", "`file` holding the account's access token; - reads it from stdin")
 	name := fs.String("name", "", "name shown to staff")
 	account := fs.String("account", "", "the town's handle, e.g. @stadt@social.example")
 	interval := fs.Duration("interval", 30*time.Second, "poll interval")
@@ -44,7 +45,7 @@ func channelAddMastodon(ctx context.Context, g *Global, args []string) error {
 	if *tokenFile == "" {
 		return usageErr("--token-file is required")
 	}
-	token, err := readSecretFile(*tokenFile)
+	token, err := readSecret(g.Env, *tokenFile)
 	if err != nil {
 		return err
 	}
@@ -70,34 +71,52 @@ func channelAddEmail(ctx context.Context, g *Global, args []string) error {
 	fs := newFlagSet("channel add email", g.Env)
 	var s email.Settings
 	fs.StringVar(&s.IMAPAddr, "imap", "", "IMAP server `host:port`")
-	fs.StringVar(&s.IMAPTLS, "imap-tls", "tls", "IMAP transport security: tls or starttls")
+	fs.StringVar(&s.IMAPTLS, "imap-tls", email.TLSImplicit, "IMAP transport security: tls or starttls")
 	fs.StringVar(&s.IMAPUsername, "imap-user", "", "IMAP login")
-	fs.StringVar(&s.Mailbox, "mailbox", "INBOX", "mailbox to read")
-	fs.StringVar(&s.SentMailbox, "sent-mailbox", "", "mailbox that receives copies of replies (optional)")
+	fs.StringVar(&s.Mailbox, "mailbox", email.DefaultMailbox, "mailbox to read")
+	fs.StringVar(&s.SentMailbox, "sent-mailbox", "", "mailbox that receives copies of replies and is searched before a retry (optional)")
+	fs.BoolVar(&s.SentCopyByServer, "sent-copy-by-server", false,
+		"the SMTP server files sent mail into --sent-mailbox itself (Exchange): search it, append no copy")
 	fs.StringVar(&s.SMTPAddr, "smtp", "", "SMTP submission server `host:port`")
-	fs.StringVar(&s.SMTPTLS, "smtp-tls", "starttls", "SMTP transport security: tls or starttls")
+	fs.StringVar(&s.SMTPTLS, "smtp-tls", email.TLSStartTLS, "SMTP transport security: tls or starttls")
 	fs.StringVar(&s.SMTPUsername, "smtp-user", "", "SMTP login (default: the IMAP login)")
 	fs.StringVar(&s.FromAddress, "from", "", "From `address` of replies")
 	fs.StringVar(&s.FromName, "from-name", "", "From name of replies")
-	pwFile := fs.String("password-file", "", "`file` holding the IMAP password (also used for SMTP)")
-	smtpPwFile := fs.String("smtp-password-file", "", "`file` holding the SMTP password, if it differs")
+	fs.StringVar(&s.Domain, "domain", "", "`domain` of the Message-IDs of replies (default: the domain of --from)")
+	caFile := fs.String("tls-ca-file", "", "PEM `file` with extra CA certificates for a town-internal mail server")
+	fs.Int64Var(&s.MaxMessageBytes, "max-message-bytes", email.DefaultMaxMessageBytes,
+		"fetch at most this many `bytes` of one message (text comes first; attachments beyond are listed without size)")
+	fs.IntVar(&s.BatchSize, "batch-size", email.DefaultBatchSize, "messages fetched by one poll at most")
+	pwFile := fs.String("password-file", "", "`file` holding the IMAP password (also used for SMTP); - reads a line from stdin")
+	smtpPwFile := fs.String("smtp-password-file", "", "`file` holding the SMTP password, if it differs; - reads the next line from stdin")
 	name := fs.String("name", "", "name shown to staff")
-	interval := fs.Duration("interval", 60*time.Second, "poll interval")
+	interval := fs.Duration("interval", email.DefaultPollInterval,
+		"poll interval; with IMAP IDLE new mail arrives at once and this is the fallback")
 	since := fs.Duration("backfill", 30*24*time.Hour, "fetch history this far back")
 	skipTest := fs.Bool("no-test", false, "do not test the IMAP and SMTP logins")
 	if err := parseFlags(fs, args, g.Env); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return usageErr("unexpected argument %q", fs.Arg(0))
+	}
 	if *pwFile == "" {
 		return usageErr("--password-file is required")
 	}
+	if *caFile != "" {
+		pem, err := os.ReadFile(*caFile)
+		if err != nil {
+			return fmt.Errorf("read --tls-ca-file: %w", err)
+		}
+		s.TLSCAPEM = string(pem)
+	}
 	var sec email.Secret
 	var err error
-	if sec.IMAPPassword, err = readSecretFile(*pwFile); err != nil {
+	if sec.IMAPPassword, err = readSecret(g.Env, *pwFile); err != nil {
 		return err
 	}
 	if *smtpPwFile != "" {
-		if sec.SMTPPassword, err = readSecretFile(*smtpPwFile); err != nil {
+		if sec.SMTPPassword, err = readSecret(g.Env, *smtpPwFile); err != nil {
 			return err
 		}
 	}

@@ -110,6 +110,19 @@ func readSecretFile(path string) (string, error) {
 	return strings.TrimRight(string(b), "\r\n"), nil
 }
 
+// readSecret reads a secret from a file, or a line from stdin when path
+// is "-" (so it never sits in a file or the process list).
+func readSecret(env Env, path string) (string, error) {
+	if path != "-" {
+		return readSecretFile(path)
+	}
+	v, err := readLine(env.Stdin)
+	if err != nil {
+		return "", fmt.Errorf("read secret from stdin: %w", err)
+	}
+	return v, nil
+}
+
 // readLine reads the first line of r (a password on stdin).
 func readLine(r io.Reader) (string, error) {
 	var b strings.Builder

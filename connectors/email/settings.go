@@ -170,6 +170,9 @@ func (s *Settings) Validate() error {
 		return anliegen.Invalid("mailbox", "must be one line")
 	case strings.ContainsAny(s.SentMailbox, "\r\n"):
 		return anliegen.Invalid("sent_mailbox", "must be one line")
+	case s.SentCopyByServer && s.SentMailbox == "":
+		// The read-back before a retry needs to know where the server files.
+		return anliegen.Invalid("sent_copy_by_server", "needs sent_mailbox")
 	case s.SentMailbox != "" && s.SentMailbox == s.Mailbox:
 		// Replies would be polled back in as citizen mail.
 		return anliegen.Invalid("sent_mailbox", "must differ from mailbox")

@@ -21,6 +21,8 @@ func TestParseSettings(t *testing.T) {
 		{"no user", strings.Replace(base, `"bs"`, `""`, 1), "", "imap_username"},
 		{"bad from", strings.Replace(base, "buergerservice@musterstadt.example", "Bürgerservice", 1), "", "from_address"},
 		{"sent is inbox", base + `,"sent_mailbox":"INBOX"`, "", "sent_mailbox"},
+		{"server files sent copy", base + `,"sent_mailbox":"Gesendet","sent_copy_by_server":true`, "", ""},
+		{"server files into nowhere", base + `,"sent_copy_by_server":true`, "", "sent_copy_by_server"},
 		{"header injection", base + `,"from_name":"X\r\nBcc: a@b.example"`, "", "from_name"},
 		{"bad ca", base + `,"tls_ca_pem":"kein Zertifikat"`, "", "tls_ca_pem"},
 		{"unknown field", base + `,"imap_pasword":"x"`, "", "settings"},
