@@ -17,6 +17,17 @@ type pollState struct {
 	lastWritten time.Time
 	stateSaved  anliegen.ChannelState
 	next        *prefetch // the following page, fetched while this one is stored
+
+	// mayWait is true when the last poll succeeded and the worker rests for
+	// the plain interval: only then may a Waiter cut the rest short (not
+	// through a backoff, a rate-limit reset or the pacing of a quota).
+	mayWait bool
+	// woken is true when a Waiter ended the last rest.
+	woken bool
+	// waitFailures counts failed or empty Waits in a row; while it is
+	// non-zero the worker polls on its interval until waitAfter.
+	waitFailures int
+	waitAfter    time.Time
 }
 
 // prefetch is a Poll running ahead while the previous page is ingested, so
@@ -73,12 +84,8 @@ func (r *Runtime) poll(ctx context.Context, w *worker, logger *slog.Logger) {
 		wait = min(h.NextPollAt.Sub(clk.Now()), r.opts.MaxBackoff)
 	}
 	for {
-		if wait > 0 {
-			select {
-			case <-ctx.Done():
-				return
-			case <-clk.After(wait):
-			}
+		if wait > 0 && !r.rest(ctx, w, st, wait, logger) {
+			return
 		}
 		if ctx.Err() != nil {
 			return
@@ -97,9 +104,14 @@ func (r *Runtime) poll(ctx context.Context, w *worker, logger *slog.Logger) {
 // long to wait before the next poll; stop means the channel needs an admin.
 func (r *Runtime) pollOnce(ctx context.Context, w *worker, st *pollState, logger *slog.Logger) (wait time.Duration, stop bool) {
 	clk := r.opts.Clock
+	before := st.cursor
 	res, err := r.fetch(ctx, w, st)
 	if ctx.Err() != nil {
 		return 0, false // shutting down: nothing was stored, the cursor stays
+	}
+	if st.woken {
+		st.woken = false
+		r.checkWake(w, st, res, err, before, logger)
 	}
 	if err == nil {
 		if res.More && pace(res.RateLimit, clk.Now()) == 0 {
@@ -131,6 +143,7 @@ func (r *Runtime) pollOnce(ctx context.Context, w *worker, st *pollState, logger
 		logger.Log(ctx, level, "poll failed", "err", err, "state", h.State,
 			"consecutive_failures", h.ConsecutiveFailures, "retry_in", wait)
 	}
+	st.mayWait = err == nil && !res.More && wait == r.interval(w.ch)
 	next := now.Add(wait)
 	h.NextPollAt = &next
 	if stop {
