@@ -185,10 +185,10 @@ func TestPollMapsStatuses(t *testing.T) {
 		text                     string
 	}{
 		{"comment under town post", comment.ID, post.ID, post.ID, anliegen.KindComment,
-			"@stadt Wann ist\nder Termin in der Südstadt? https://example.org/a?b=1&c=2 < b>fett< /b>"},
-		{"reply deeper in the thread", deeper.ID, post.ID, comment.ID, anliegen.KindComment, "@stadt und im Norden?"},
-		{"direct message", dm.ID, dm.ID, "", anliegen.KindDM, "@stadt Meine IBAN ist DE02120300000000202051.\n\nDanke & Gruß"},
-		{"edited mention with media", media.ID, media.ID, "", anliegen.KindComment, "@stadt Schlagloch in der Hauptstraße!"},
+			"Wann ist\nder Termin in der Südstadt? https://example.org/a?b=1&c=2 < b>fett< /b>"},
+		{"reply deeper in the thread", deeper.ID, post.ID, comment.ID, anliegen.KindComment, "und im Norden?"},
+		{"direct message", dm.ID, dm.ID, "", anliegen.KindDM, "Meine IBAN ist DE02120300000000202051.\n\nDanke & Gruß"},
+		{"edited mention with media", media.ID, media.ID, "", anliegen.KindComment, "Schlagloch in der Hauptstraße!"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,7 +203,7 @@ func TestPollMapsStatuses(t *testing.T) {
 			if it.Author.ExternalID != fredi.ID || it.Author.Handle != "@fredi@nordlicht.social" || it.Author.Name != "Fredi" {
 				t.Errorf("author = %+v", it.Author)
 			}
-			if !strings.Contains(it.HTML, "<p>") || it.URL == "" || it.CreatedAt.IsZero() {
+			if !strings.Contains(it.HTML, "<p>") || !strings.Contains(it.HTML, "@<span>stadt</span>") || it.URL == "" || it.CreatedAt.IsZero() {
 				t.Errorf("html %q url %q created %v", it.HTML, it.URL, it.CreatedAt)
 			}
 		})
@@ -305,6 +305,47 @@ func TestPollReportsRateLimit(t *testing.T) {
 	rl := res.RateLimit
 	if rl == nil || rl.Limit != 50 || rl.Remaining >= 50 || !rl.Reset.Equal(e.clock.Now().Add(5*time.Minute)) {
 		t.Fatalf("rate limit = %+v", rl)
+	}
+}
+
+// TestPollStripsOwnMentions: only the town's own account is left out of
+// the plain text, and only in the run of mentions that opens it; a
+// namesake on another instance and mentions later in the text stay.
+func TestPollStripsOwnMentions(t *testing.T) {
+	e := newEnv(t, mastodontest.Options{})
+	fredi := e.fake.AddAccount("fredi@nordlicht.social", "Fredi")
+	e.fake.AddAccount("stadt@anderswo.example", "Namensvetter")
+	e.fake.AddAccount("ina", "Ina")
+	tests := []struct{ text, want string }{
+		{"@stadt Wann kommt die Biotonne?", "Wann kommt die Biotonne?"},
+		{"@stadt @stadt doppelt", "doppelt"},
+		{"@ina @stadt Wann?", "@ina Wann?"},
+		{"@stadt @ina Wann?", "@ina Wann?"},
+		{"@stadt@anderswo.example @stadt Welche Stadt?", "@stadt Welche Stadt?"},
+		{"Frage an @stadt: Wann?", "Frage an @stadt: Wann?"},
+		{"@stadt\n\nZweiter Absatz", "Zweiter Absatz"},
+	}
+	want := map[string]string{}
+	for _, tt := range tests {
+		st, err := e.fake.Mention(fredi, tt.text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[st.ID] = tt.want
+	}
+	dm, _ := e.fake.DirectMessage(fredi, "Meine Adresse ist privat.")
+	want[dm.ID] = "Meine Adresse ist privat."
+	items, _ := drain(t, e.conn, "")
+	if len(items) != len(want) {
+		t.Fatalf("%d items, want %d", len(items), len(want))
+	}
+	for _, it := range items {
+		if it.Text != want[it.ExternalID] {
+			t.Errorf("text %q, want %q (html %s)", it.Text, want[it.ExternalID], it.HTML)
+		}
+		if !strings.Contains(it.HTML, "stadt</span></a>") {
+			t.Errorf("html lost the mention: %s", it.HTML)
+		}
 	}
 }
 

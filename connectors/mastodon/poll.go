@@ -279,6 +279,7 @@ func (c *Connector) refetchRecent(ctx context.Context, res *anliegen.PollResult)
 	cutoff := now.Add(-recentWindow)
 	c.recent = slices.DeleteFunc(c.recent, func(r recentItem) bool { return r.item.CreatedAt.Before(cutoff) })
 	recent := slices.Clone(c.recent)
+	ownID := c.ownID
 	c.mu.Unlock()
 
 	var out []anliegen.Item
@@ -309,7 +310,7 @@ func (c *Connector) refetchRecent(ctx context.Context, res *anliegen.PollResult)
 			got[sts[i].ID] = &sts[i]
 		}
 		for _, r := range chunk {
-			if it, ok := changed(r.item, got[r.item.ExternalID]); ok {
+			if it, ok := changed(r.item, got[r.item.ExternalID], ownID); ok {
 				out = append(out, it)
 			}
 		}
@@ -319,7 +320,7 @@ func (c *Connector) refetchRecent(ctx context.Context, res *anliegen.PollResult)
 
 // changed returns the item to store when st differs from old: a delete
 // when st is missing, an edit when its edited_at moved.
-func changed(old anliegen.Item, st *status) (anliegen.Item, bool) {
+func changed(old anliegen.Item, st *status, ownID string) (anliegen.Item, bool) {
 	if st == nil {
 		old.Deleted = true
 		return old, true
@@ -327,7 +328,7 @@ func changed(old anliegen.Item, st *status) (anliegen.Item, bool) {
 	if st.EditedAt == nil || (old.EditedAt != nil && !st.EditedAt.After(*old.EditedAt)) {
 		return anliegen.Item{}, false
 	}
-	it, err := mapStatus(st, "")
+	it, err := mapStatus(st, ownID)
 	if err != nil {
 		return anliegen.Item{}, false
 	}

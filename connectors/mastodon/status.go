@@ -42,6 +42,24 @@ type status struct {
 	InReplyToID        *string    `json:"in_reply_to_id"`
 	InReplyToAccountID *string    `json:"in_reply_to_account_id"`
 	MediaAttachments   []media    `json:"media_attachments"`
+	Mentions           []mention  `json:"mentions"`
+}
+
+type mention struct {
+	ID  string `json:"id"`
+	URL string `json:"url"`
+}
+
+// ownURLs returns the profile URLs under which st mentions the account
+// ownID.
+func (st *status) ownURLs(ownID string) []string {
+	var out []string
+	for _, m := range st.Mentions {
+		if ownID != "" && m.ID == ownID && m.URL != "" {
+			out = append(out, m.URL)
+		}
+	}
+	return out
 }
 
 type notification struct {
@@ -63,7 +81,8 @@ func str(p *string) string {
 
 // mapStatus turns a status into an Item, except ThreadID, which needs the
 // status's thread root (see Connector.threadRoot). ownID is the town's
-// account id ("" if unknown). It returns an error for a status that cannot
+// account id ("" if unknown); leading mentions of it are left out of the
+// plain text, the HTML keeps them. It returns an error for a status that cannot
 // be stored; the caller skips it.
 func mapStatus(st *status, ownID string) (anliegen.Item, error) {
 	switch {
@@ -86,7 +105,7 @@ func mapStatus(st *status, ownID string) (anliegen.Item, error) {
 			Name:       st.Account.DisplayName,
 		},
 		Subject:   st.SpoilerText,
-		Text:      HTMLToText(st.Content),
+		Text:      textOf(st.Content, st.ownURLs(ownID)),
 		HTML:      st.Content,
 		URL:       str(st.URL),
 		CreatedAt: st.CreatedAt.UTC(),

@@ -14,11 +14,21 @@ import (
 // followed by a space so the result never contains markup, even when the
 // citizen typed some.
 func HTMLToText(content string) string {
+	return textOf(content, nil)
+}
+
+// textOf is HTMLToText that also leaves out mentions of the town's own
+// account at the start of the text: "@stadt Wann wird ..." reads "Wann
+// wird ..." in previews, search and the composer. own holds the profile
+// URLs of the town's account as the status's mentions list names them;
+// only links to those count, since the visible "@stadt" may as well be
+// a namesake on another instance. Other leading mentions stay.
+func textOf(content string, own []string) string {
 	nodes, err := html.ParseFragment(strings.NewReader(content), &html.Node{Type: html.ElementNode, DataAtom: atom.Div, Data: "div"})
 	if err != nil { // only on reader errors, impossible with a string
 		return ""
 	}
-	var w textWriter
+	w := textWriter{own: own, leading: len(own) > 0}
 	for _, n := range nodes {
 		w.node(n, false)
 	}
@@ -29,6 +39,21 @@ type textWriter struct {
 	b        strings.Builder
 	newlines int  // trailing newlines written
 	space    bool // a collapsed space is pending
+
+	own     []string // profile URLs of the town's account
+	leading bool     // still in the run of mentions that opens the text
+}
+
+// mention reports whether a is a mention link and whether it names the
+// town's own account.
+func (w *textWriter) mention(a *html.Node) (isMention, isOwn bool) {
+	href := strings.TrimSuffix(attr(a, "href"), "/")
+	for _, u := range w.own {
+		if href != "" && strings.EqualFold(href, strings.TrimSuffix(u, "/")) {
+			return true, true
+		}
+	}
+	return strings.Contains(" "+attr(a, "class")+" ", " mention "), false
 }
 
 func (w *textWriter) node(n *html.Node, pre bool) {
@@ -54,6 +79,20 @@ func (w *textWriter) node(n *html.Node, pre bool) {
 			w.text(alt, false)
 		}
 		return
+	}
+	if w.leading && n.DataAtom == atom.A {
+		switch isMention, isOwn := w.mention(n); {
+		case isOwn:
+			return
+		case isMention:
+			// Someone else addressed up front: keep it, and keep looking.
+			w.leading = false
+			for c := n.FirstChild; c != nil; c = c.NextSibling {
+				w.node(c, pre)
+			}
+			w.leading = true
+			return
+		}
 	}
 	block := blockBreaks(n.DataAtom)
 	w.newline(block)
@@ -103,6 +142,9 @@ func (w *textWriter) newline(n int) {
 }
 
 func (w *textWriter) text(s string, pre bool) {
+	if w.leading && strings.TrimSpace(s) != "" {
+		w.leading = false
+	}
 	for _, r := range s {
 		switch {
 		case r == '\r':

@@ -2,6 +2,7 @@ package mastodon
 
 import (
 	"encoding/json"
+	"html"
 	"net/http"
 	"regexp"
 	"strings"
@@ -31,6 +32,63 @@ func TestHTMLToText(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestTextOfStripsOwnMentions(t *testing.T) {
+	const own = "https://s.example/@stadt"
+	mention := func(url, name string) string {
+		return `<span class="h-card" translate="no"><a href="` + url + `" class="u-url mention">@<span>` + name + `</span></a></span>`
+	}
+	stadt, anna := mention(own, "stadt"), mention("https://s.example/@anna", "anna")
+	namesake := mention("https://anderswo.example/@stadt", "stadt")
+	tests := []struct{ name, in, want string }{
+		{"own first", "<p>" + stadt + " Wann wird gestreut?</p>", "Wann wird gestreut?"},
+		{"own twice", "<p>" + stadt + " " + stadt + " Hallo</p>", "Hallo"},
+		{"own after another", "<p>" + anna + " " + stadt + " Hallo</p>", "@anna Hallo"},
+		{"own before another", "<p>" + stadt + " " + anna + " Hallo</p>", "@anna Hallo"},
+		{"namesake stays", "<p>" + namesake + " Hallo</p>", "@stadt Hallo"},
+		{"own in the text stays", "<p>Hallo " + stadt + " und Tschüss</p>", "Hallo @stadt und Tschüss"},
+		{"own then a paragraph", "<p>" + stadt + "</p><p>Zweiter</p>", "Zweiter"},
+		{"href with trailing slash", `<p><a href="` + own + `/">@stadt</a> Hallo</p>`, "Hallo"},
+		{"akkoma markup", `<span class="h-card"><a class="u-url mention" data-user="x" href="` + own + `" rel="ugc">@<span>stadt</span></a></span> Hallo`, "Hallo"},
+		{"only the mention", "<p>" + stadt + "</p>", ""},
+		{"plain link first", `<p><a href="https://musterstadt.de">musterstadt.de</a> ` + stadt + `</p>`, "musterstadt.de @stadt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := textOf(tt.in, []string{own}); got != tt.want {
+				t.Errorf("textOf(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzTextOf: without own URLs textOf is HTMLToText; with them it never
+// adds text, keeps the output free of tags, and removes exactly the own
+// mentions put in front of any text.
+func FuzzTextOf(f *testing.F) {
+	const own = "https://s.example/@stadt"
+	f.Add("<p>Wann?</p>", uint8(1))
+	f.Add(`<a href="https://s.example/@stadt">@stadt</a> x`, uint8(0))
+	f.Add("&lt;b&gt; @stadt", uint8(3))
+	f.Fuzz(func(t *testing.T, in string, n uint8) {
+		if got, want := textOf(in, nil), HTMLToText(in); got != want {
+			t.Fatalf("textOf(%q, nil) = %q, HTMLToText = %q", in, got, want)
+		}
+		stripped := textOf(in, []string{own})
+		if len(stripped) > len(HTMLToText(in)) {
+			t.Fatalf("textOf(%q) = %q is longer than HTMLToText's %q", in, stripped, HTMLToText(in))
+		}
+		if tagRE.MatchString(stripped) {
+			t.Fatalf("textOf(%q) = %q contains a tag", in, stripped)
+		}
+		// Own mentions in front of escaped plain text vanish, nothing else.
+		body := "<p>" + html.EscapeString(in) + "</p>"
+		front := strings.Repeat(`<span class="h-card"><a href="`+own+`" class="u-url mention">@<span>stadt</span></a></span> `, int(n%4))
+		if got, want := textOf("<p>"+front+html.EscapeString(in)+"</p>", []string{own}), textOf(body, []string{own}); got != want {
+			t.Fatalf("with %d own mentions in front of %q: %q, want %q", n%4, in, got, want)
+		}
+	})
 }
 
 var tagRE = regexp.MustCompile(`<[A-Za-z/!?]`)
