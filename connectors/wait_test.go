@@ -96,7 +96,7 @@ func (c *waitConn) Wait(ctx context.Context, cursor string) error {
 }
 
 func (c *waitConn) Reply(context.Context, anliegen.OutboundMessage) (string, error) { return "", nil }
-func (c *waitConn) Capabilities() anliegen.Capabilities                           { return anliegen.Capabilities{} }
+func (c *waitConn) Capabilities() anliegen.Capabilities                             { return anliegen.Capabilities{} }
 
 // waitRig runs one channel of a waitConn under the fake clock.
 func waitRig(t *testing.T, c *waitConn) (*fakeClock, *realStore, anliegen.Channel, func()) {
