@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/anliegen/anliegen"
@@ -165,6 +167,15 @@ func browser(t *testing.T) context.Context {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
+	// A headless tab never has window focus, so an autofocused field is
+	// not :focus-visible until the first key; a user's browser window is
+	// focused. Emulating that makes the focus checks see what users see.
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true})
+		return err
+	})); err != nil {
+		t.Fatalf("emulate focus: %v", err)
+	}
 	tctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
 	t.Cleanup(cancelT)
 	return tctx
@@ -175,21 +186,19 @@ func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Act
 	t.Helper()
 	if err := chromedp.Do(ctx, actions...); err != nil {
 		shot(t, ctx, "failure-"+filepath.Base(t.Name()))
-		t.Fatalf("%s: %v", what, err)
+		t.Fatalf("%s: %v (page: %s)", what, err, pageState(ctx))
 	}
 }
 
-// login opens the app and logs in as login.
+// login opens the app and logs in by keyboard: the login field has focus
+// on load, Tab moves to the password, Enter submits.
 func login(t *testing.T, ctx context.Context, a *app, login string) {
 	t.Helper()
-	run(t, ctx, "log in as "+login,
-		chromedp.Navigate(a.URL+"/"),
-		chromedp.WaitVisible(chromedp.CSS("#login")),
-		chromedp.SendKeys(chromedp.CSS("#login"), login),
-		chromedp.SendKeys(chromedp.CSS("#password"), password),
-		chromedp.Click(chromedp.CSS("form button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("#inbox-h")),
-	)
+	run(t, ctx, "open login", chromedp.Navigate(a.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#login")))
+	focused(t, ctx, "login page", "#login")
+	run(t, ctx, "type login", key(login+"\t"))
+	focused(t, ctx, "login page", "#password")
+	run(t, ctx, "log in as "+login, key(password+"\r"), chromedp.WaitVisible(chromedp.CSS("#inbox-h")))
 }
 
 // shot saves a screenshot of the viewport to dir/name.png when
@@ -225,4 +234,23 @@ func waitIndexed(t *testing.T, a *app, q string) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// pageState describes where the page is, for failure messages: the route,
+// the focused element and the composer's text.
+func pageState(ctx context.Context) string {
+	// The test's context may be what timed out; look with a fresh deadline.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(sctx, chromedp.Evaluate[string](`JSON.stringify({
+		hash: location.hash,
+		focus: document.activeElement ? document.activeElement.tagName + "#" + document.activeElement.id + "." + document.activeElement.className : null,
+		composer: document.getElementById("composer-text") ? document.getElementById("composer-text").value : null,
+		canned: document.getElementById("canned-list") ? document.getElementById("canned-list").textContent : null,
+		alerts: [...document.querySelectorAll("[role=alert], .notice, dialog[open]")].map(e => e.textContent).filter(Boolean),
+	})`))
+	if err != nil {
+		return "unknown: " + err.Error()
+	}
+	return s
 }
