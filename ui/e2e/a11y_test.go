@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // axeSource returns axe-core's browser build from ui/node_modules (npm ci
@@ -67,8 +68,10 @@ func checkA11y(t *testing.T, ctx context.Context, axe, page string) {
 	}
 }
 
-// TestAccessibility checks login, inbox, ticket, search and admin pages
-// with axe-core.
+// TestAccessibility checks with axe-core the login page, inbox, ticket
+// (as loaded, with the composer focused, and with the canned-answer popup
+// open), search, the shortcut dialog, every admin tab and the department
+// view.
 func TestAccessibility(t *testing.T) {
 	axe := axeSource(t)
 	a := startApp(t, true)
@@ -83,20 +86,35 @@ func TestAccessibility(t *testing.T) {
 	run(t, ctx, "inbox", waitJS(rowsWith("Gartenstraße")+" === 1"))
 	checkA11y(t, ctx, axe, "inbox")
 	run(t, ctx, "ticket",
-		chromedp.Click(chromedp.CSS("table.tickets tbody tr:first-child a.open")),
+		key("j"),
+		waitJS(`document.activeElement && document.activeElement.matches("a.open")`),
+		key("\r"),
 		chromedp.WaitVisible(chromedp.CSS(".msg")),
 		waitJS(`document.querySelector(".similar") && !document.querySelector(".similar").textContent.includes("Lädt")`),
 	)
 	checkA11y(t, ctx, axe, "ticket")
+	run(t, ctx, "composer", key("r"), waitJS(`document.activeElement.id === "composer-text"`))
+	checkA11y(t, ctx, axe, "ticket with composer")
+	run(t, ctx, "canned-answer popup", key("/"), waitJS(`document.querySelectorAll("#canned-list [role=option]").length > 1`))
+	checkA11y(t, ctx, axe, "ticket with canned-answer popup")
+	run(t, ctx, "close popup", key(kb.Backspace), chromedp.WaitNotPresent(chromedp.CSS("#canned-list")), key(kb.Escape))
 	waitIndexed(t, a, "Sperrmüll")
 	run(t, ctx, "search", chromedp.Navigate(a.URL+"/#/search?q=Sperrm%C3%BCll"), waitJS(`document.querySelector(".hits li")`))
 	checkA11y(t, ctx, axe, "search")
 	run(t, ctx, "shortcut dialog", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`), key("?"), chromedp.WaitVisible(chromedp.CSS("dialog[open]")))
 	checkA11y(t, ctx, axe, "shortcut dialog")
-	run(t, ctx, "close dialog", key("\x1b"), chromedp.WaitNotPresent(chromedp.CSS("dialog[open]")))
-	for _, tab := range []string{"users", "rules", "channels", "stats"} {
-		run(t, ctx, "admin "+tab, chromedp.Navigate(a.URL+"/#/admin/"+tab), chromedp.WaitVisible(chromedp.CSS("#admin-h")),
-			waitJS(`!document.querySelector("main [role=status]") || !document.querySelector("main [role=status]").textContent.includes("Lädt")`))
+	run(t, ctx, "close dialog", key(kb.Escape), chromedp.WaitNotPresent(chromedp.CSS("dialog[open]")))
+	for _, tab := range []string{"users", "departments", "rules", "canned", "channels", "stats"} {
+		run(t, ctx, "admin "+tab, chromedp.Navigate(a.URL+"/#/admin/"+tab),
+			waitJS(`document.getElementById("admin-h") && document.querySelector(".admin-tabs a[aria-current=page]").getAttribute("href").endsWith("/`+tab+`")`),
+			waitJS(`!document.querySelector("main [role=status]") || !document.querySelector("main [role=status]").textContent.includes("Lädt")`),
+			waitJS(`document.querySelector("main table tbody tr, main .empty, main dl")`))
 		checkA11y(t, ctx, axe, "admin "+tab)
 	}
+
+	dctx := browser(t)
+	login(t, dctx, a, "abfall")
+	run(t, dctx, "department view", chromedp.Navigate(a.URL+"/#/department"), chromedp.WaitVisible(chromedp.CSS("#dept-h")),
+		waitJS(`!document.querySelector("main [role=status]")`))
+	checkA11y(t, dctx, axe, "department view")
 }

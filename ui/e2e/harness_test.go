@@ -46,8 +46,9 @@ type app struct {
 
 // startApp starts store, index, connectors and server on a loopback port.
 // seed adds the demo town (departments, rules, canned answers, imported
-// inquiries); extra users are created beside the demo ones.
-func startApp(t *testing.T, seed bool) *app {
+// inquiries); extra users are created beside the demo ones. fakeOpts
+// adjust the fake Mastodon instance.
+func startApp(t *testing.T, seed bool, fakeOpts ...func(*mastodontest.Options)) *app {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	dir := t.TempDir()
@@ -72,7 +73,11 @@ func startApp(t *testing.T, seed bool) *app {
 			}
 		}
 	}
-	fake := mastodontest.New(mastodontest.Options{Domain: "musterstadt.social"})
+	fo := mastodontest.Options{Domain: "musterstadt.social"}
+	for _, o := range fakeOpts {
+		o(&fo)
+	}
+	fake := mastodontest.New(fo)
 	settings, _ := json.Marshal(mastodon.Settings{Instance: fake.URL})
 	ch := anliegen.Channel{Platform: anliegen.PlatformMastodon, Name: "Mastodon @stadt", Account: "@stadt@musterstadt.social",
 		Settings: settings, Secret: []byte(fake.Town().Token), Enabled: true, PollInterval: 300 * time.Millisecond,

@@ -86,7 +86,12 @@ export interface TicketDetail extends Ticket {
   messages: Message[] | null;
   events: TicketEvent[] | null;
   contact?: Contact;
+  /** The ticket's channel with its capabilities; absent when deleted. */
+  channel?: Channel;
 }
+
+/** Staff is a colleague from the staff directory (GET /staff). */
+export type Staff = Pick<User, "id" | "login" | "name" | "role" | "departments">;
 
 export interface TicketPage {
   items: Ticket[] | null;

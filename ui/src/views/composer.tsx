@@ -10,7 +10,7 @@ import { useApp } from "../ctx";
 import { Dialog } from "../dialog";
 import { fill } from "../format";
 import { findPII } from "../pii";
-import type { CannedAnswer, Channel, SimilarTicket, TicketDetail } from "../types";
+import type { CannedAnswer, SimilarTicket, TicketDetail } from "../types";
 
 /** cannedQuery returns the "/abc" being typed before the caret, or null. */
 export function cannedQuery(text: string, caret: number): { start: number; q: string } | null {
@@ -28,7 +28,6 @@ export function Composer({ d, mode, setMode, onSent }: { d: TicketDetail; mode: 
   const [confirm, setConfirm] = useState(false);
   const [canned, setCanned] = useState<CannedAnswer[]>([]);
   const [similar, setSimilar] = useState<SimilarTicket[] | null>(null);
-  const [channel, setChannel] = useState<Channel | null>(null);
   const [sel, setSel] = useState(0);
   const ta = useRef<HTMLTextAreaElement>(null);
   const lastTyping = useRef(0);
@@ -36,11 +35,13 @@ export function Composer({ d, mode, setMode, onSent }: { d: TicketDetail; mode: 
 
   useEffect(() => {
     api<any>("GET", "/canned").then((c) => setCanned(items<CannedAnswer>(c)), () => {});
-    api<any>("GET", "/channels").then((c) => setChannel(items<Channel>(c).find((x) => x.id === d.channel_id) ?? null), () => {});
     api<any>("GET", `/tickets/${d.id}/similar`).then((s) => setSimilar(items<SimilarTicket>(s)), () => setSimilar([]));
   }, [d.id]);
 
-  const limit = useMemo(() => limitFor(d.platform, d.kind, channel?.capabilities), [d.platform, d.kind, channel]);
+  // The ticket detail carries its channel's capabilities (the instance's
+  // real limit); without them the built-in platform table applies.
+  const caps = d.channel?.capabilities;
+  const limit = useMemo(() => limitFor(d.platform, d.kind, caps), [d.platform, d.kind, caps?.max_reply_length, caps?.url_length]);
   const c = count(text, limit);
   const vars = { name: d.contact?.name ?? "", nummer: d.number };
   const pii = useMemo(() => {
@@ -120,8 +121,14 @@ export function Composer({ d, mode, setMode, onSent }: { d: TicketDetail; mode: 
   };
 
   const counterText = c.max ? t("counter", { used: c.used, max: c.max }) : t("counterFree", { used: c.used });
+  const reuse = (answer: string) => {
+    setText(answer);
+    setCaret(answer.length);
+    ta.current?.focus();
+    setTimeout(() => ta.current?.setSelectionRange(answer.length, answer.length), 0);
+  };
   return (
-    <div class="composer-wrap">
+    <div class={"composer-wrap" + (mode === "reply" ? " with-similar" : "")}>
       {pii.length && mode === "reply" ? (
         <div class="warning" role="note" id="pii-warning">
           <strong>{t("piiWarning")}</strong> {[...new Set(pii.map((f) => t(`pii_${f.kind}`)))].join(", ")}. {t("piiAdvice")}
@@ -187,7 +194,7 @@ export function Composer({ d, mode, setMode, onSent }: { d: TicketDetail; mode: 
                 <li key={s.ticket_id}>
                   <a href={"#/tickets/" + s.ticket_id}>{s.number}</a>: <span class="muted">{s.question.slice(0, 100)}</span>
                   <p class="answer">{s.answer.length > 240 ? s.answer.slice(0, 240) + "…" : s.answer}</p>
-                  <button type="button" onClick={() => { setText(s.answer); setCaret(s.answer.length); ta.current?.focus(); }}>
+                  <button type="button" onClick={() => reuse(s.answer)}>
                     {t("reuse")}<span class="sr"> ({s.number})</span>
                   </button>
                 </li>

@@ -7,7 +7,7 @@ import { Dialog } from "../dialog";
 import { dateTime } from "../format";
 import { Icon, PlatformIcon } from "../icons";
 import { go, href } from "../router";
-import type { Contact, Message, Status, Ticket, TicketDetail, TicketEvent, User } from "../types";
+import type { Contact, Message, Staff, Status, Ticket, TicketDetail, TicketEvent } from "../types";
 import { Composer } from "./composer";
 
 interface Presence {
@@ -24,7 +24,7 @@ export function TicketView({ id }: { id: number }) {
   const [notice, setNotice] = useState("");
   const [presence, setPresence] = useState<Record<string, Presence>>({});
   const [mode, setMode] = useState<"reply" | "note">("reply");
-  const [users, setUsers] = useState<User[]>([]);
+  const [users, setUsers] = useState<Staff[]>([]);
   const reloadTimer = useRef<ReturnType<typeof setTimeout>>();
 
   const load = async () => {
@@ -37,7 +37,9 @@ export function TicketView({ id }: { id: number }) {
   };
   useEffect(() => {
     load().then(() => api("POST", `/tickets/${id}/read`).catch(() => {}));
-    api<any>("GET", "/users").then((u) => setUsers(items<User>(u)), () => {});
+    // The staff directory is readable by everyone (GET /users is for
+    // admins), so agents and departments can assign to colleagues.
+    api<any>("GET", "/staff").then((u) => setUsers(items<Staff>(u)), () => {});
     stream.send({ type: "presence", ticket_id: id, state: "viewing" });
     const off = stream.on((ev) => {
       if (ev.ticket_id !== id) return;
@@ -197,7 +199,7 @@ function MessageItem({ m, ticketId, onChange }: { m: Message; ticketId: number; 
   );
 }
 
-function Actions({ d, users, patch }: { d: TicketDetail; users: User[]; patch: (b: Record<string, unknown>) => void }) {
+function Actions({ d, users, patch }: { d: TicketDetail; users: Staff[]; patch: (b: Record<string, unknown>) => void }) {
   const ctx = useApp();
   const { t, user } = ctx;
   const [tags, setTags] = useState((d.tags ?? []).join(", "));
@@ -323,7 +325,7 @@ function ContactBox({ contact, current }: { contact?: Contact; current: number }
 }
 
 /** eventText turns a history event into a sentence. */
-export function eventText(ctx: AppCtx, e: TicketEvent, users: User[]): string {
+export function eventText(ctx: AppCtx, e: TicketEvent, users: Staff[]): string {
   const { t } = ctx;
   const data = e.data ?? {};
   switch (e.type) {
@@ -351,7 +353,7 @@ export function eventText(ctx: AppCtx, e: TicketEvent, users: User[]): string {
   }
 }
 
-function History({ events, users }: { events: TicketEvent[]; users: User[] }) {
+function History({ events, users }: { events: TicketEvent[]; users: Staff[] }) {
   const ctx = useApp();
   const { t, loc } = ctx;
   const who = (id?: number) => (id ? users.find((u) => u.id === id)?.name ?? "#" + id : t("system"));
