@@ -93,7 +93,7 @@ func startApp(t *testing.T, seed bool, fakeOpts ...func(*mastodontest.Options)) 
 	reg.Register(anliegen.PlatformMastodon, mastodon.Factory)
 	rt := connectors.NewRuntime(logger, reg, db, db, db, connectors.Options{})
 	srv := server.New(server.Config{UI: ui.FS()}, server.Deps{
-		Logger: logger, Tickets: db, Events: db, Users: db, Admin: db, Channels: db, Search: idx, Reads: db,
+		Logger: logger, Tickets: db, Events: db, Users: db, Admin: db, Channels: db, Search: idx, Reads: db, Stats: db,
 		Capabilities: server.CapabilitiesFunc(func(ctx context.Context, ch anliegen.Channel) (anliegen.Capabilities, error) {
 			c, err := rt.Connector(ctx, ch.ID)
 			if err != nil {

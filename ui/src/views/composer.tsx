@@ -147,8 +147,9 @@ export function Composer({ d, mode, setMode, onSent }: { d: TicketDetail; mode: 
           value={text}
           aria-describedby="composer-counter composer-hint"
           aria-invalid={c.over || err ? "true" : undefined}
-          role={matches.length ? "combobox" : undefined}
-          aria-expanded={matches.length ? "true" : undefined}
+          // A textarea may not take the combobox role (ARIA 1.2); as a
+          // textbox it still points at the canned-answer list and its
+          // current option.
           aria-controls={matches.length ? "canned-list" : undefined}
           aria-autocomplete="list"
           aria-activedescendant={matches.length ? `canned-${matches[Math.min(sel, matches.length - 1)].id}` : undefined}
