@@ -106,6 +106,7 @@ type importTx struct {
 	st       *txStmts
 	now      time.Time
 	numbers  *ticketNumbers
+	nextMsg  int64 // the last message id handed out (nextMessageID)
 	channels map[anliegen.Platform]int64
 	depts    map[string]bool
 	res      ImportResult
@@ -140,10 +141,11 @@ func (im *importTx) record(r *HistoryRecord) error {
 	if strings.HasPrefix(author, "@") {
 		a.Handle, a.Name = author, ""
 	}
-	contactID, err := upsertIdentity(im.st, r.Platform, a, im.now)
+	ident, err := upsertIdentity(im.st, r.Platform, a, im.now)
 	if err != nil {
 		return err
 	}
+	contactID := ident.contactID
 	created, answered := im.times(r)
 	text, answer := s.Text(r.Text), s.Text(strings.TrimSpace(r.Answer))
 	tags, err := normalizeTags(r.Tags)
@@ -162,21 +164,28 @@ func (im *importTx) record(r *HistoryRecord) error {
 	if answer != "" {
 		firstResponse = unixMS(answered)
 	}
+	inID, err := nextMessageID(im.st, &im.nextMsg)
+	if err != nil {
+		return err
+	}
 	ticketID, err := im.st.insert(insertTicketSQL, number, string(anliegen.StatusResolved), string(prio), r.Department,
 		jsonArray(tags), ch, string(r.Platform), string(r.Kind), contactID, "", snippet(text, subjectRunes),
-		snippet(text, previewRunes), unixMS(created), unixMS(answered), unixMS(answered), firstResponse)
+		inID, unixMS(created), unixMS(answered), unixMS(answered), firstResponse)
 	if err != nil {
 		return fmt.Errorf("insert ticket: %w", err)
 	}
 	in := anliegen.Item{ExternalID: id, Kind: r.Kind, Author: a, Text: text, CreatedAt: created, Lang: s.Short(r.Lang)}
-	inID, err := im.message(&in, ticketID, ch, anliegen.DirectionIn, contactID)
-	if err != nil {
+	if err := im.message(&in, inID, ticketID, ch, anliegen.DirectionIn, contactID); err != nil {
 		return err
 	}
 	n := 1
 	if answer != "" {
 		out := anliegen.Item{Kind: r.Kind, Author: anliegen.Author{Name: "Import"}, Text: answer, CreatedAt: answered, Lang: in.Lang}
-		if _, err := im.message(&out, ticketID, ch, anliegen.DirectionOut, 0); err != nil {
+		outID, err := nextMessageID(im.st, &im.nextMsg)
+		if err != nil {
+			return err
+		}
+		if err := im.message(&out, outID, ticketID, ch, anliegen.DirectionOut, 0); err != nil {
 			return err
 		}
 		n++
@@ -192,18 +201,17 @@ func (im *importTx) record(r *HistoryRecord) error {
 	return nil
 }
 
-func (im *importTx) message(m *anliegen.Item, ticketID, ch int64, dir anliegen.Direction, contactID int64) (int64, error) {
+func (im *importTx) message(m *anliegen.Item, id, ticketID, ch int64, dir anliegen.Direction, contactID int64) error {
 	var state, sentAt any
 	if dir == anliegen.DirectionOut {
 		state, sentAt = string(anliegen.DeliverySent), unixMS(m.CreatedAt)
 	}
-	msgID, err := im.st.insert(insertMessageSQL, ticketID, ch, string(dir), m.ExternalID, "", authorName(m.Author),
-		nullID(contactID), "", m.Text, "", "", nil, nil, m.Lang, 0, nil, 0, unixMS(m.CreatedAt), state, sentAt)
-	if err != nil {
-		return 0, fmt.Errorf("insert message: %w", err)
+	if _, err := im.st.exec(insertMessageSQL, id, ticketID, ch, string(dir), m.ExternalID, "", authorName(m.Author),
+		nullID(contactID), "", m.Text, "", "", nil, nil, m.Lang, 0, nil, 0, unixMS(m.CreatedAt), state, sentAt); err != nil {
+		return fmt.Errorf("insert message: %w", err)
 	}
 	im.res.Messages++
-	return msgID, nil
+	return nil
 }
 
 func (im *importTx) event(e anliegen.Event) error {

@@ -1,12 +1,12 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -38,6 +38,12 @@ func (db *DB) Ingest(ctx context.Context, channelID int64, items []anliegen.Item
 		if err := in.prefetch(items); err != nil {
 			return err
 		}
+		if err := in.prefetchThreads(items); err != nil {
+			return err
+		}
+		if err := in.prefetchIdentities(items); err != nil {
+			return err
+		}
 		for i := range items {
 			if err := in.item(&items[i]); err != nil {
 				return fmt.Errorf("item %q: %w", items[i].ExternalID, err)
@@ -64,16 +70,23 @@ type ingestTx struct {
 	platform anliegen.Platform
 	router   *anliegen.Router
 	numbers  *ticketNumbers
-	contacts map[string]int64 // author external id → contact, for this batch
+	contacts map[string]int64     // author external id → contact, for this batch
+	idents   map[string]*identity // author external id → stored identity (prefetchIdentities)
 	touches  map[int64]*ticketTouch
 	known    map[string]*storedMessage // by external id: the batch's messages already stored
+	looked   map[string]bool           // external ids prefetch asked for: absent from known means not stored
+	threads  map[string]*threadTicket  // thread key → newest ticket (nil: none), prefetched and kept current
+	tickets  map[int64]*threadTicket   // every ticket the transaction read or created, by id
+	nextMsg  int64                     // the last message id handed out; 0 until read
 	stored   int
 	res      anliegen.IngestResult
 }
 
 func (db *DB) newIngestTx(ctx context.Context, tx *sql.Tx, channelID int64) (*ingestTx, error) {
 	in := &ingestTx{db: db, st: newTxStmts(ctx, tx), now: db.now(), channel: channelID,
-		contacts: make(map[string]int64), touches: make(map[int64]*ticketTouch), known: make(map[string]*storedMessage)}
+		idents: make(map[string]*identity), touches: make(map[int64]*ticketTouch),
+		known: make(map[string]*storedMessage), looked: make(map[string]bool),
+		threads: make(map[string]*threadTicket), tickets: make(map[int64]*threadTicket)}
 	var platform string
 	err := in.st.scan(`SELECT platform FROM channels WHERE id = ?`, []any{channelID}, &platform)
 	if err != nil {
@@ -84,41 +97,45 @@ func (db *DB) newIngestTx(ctx context.Context, tx *sql.Tx, channelID int64) (*in
 	return in, nil
 }
 
-// ticketTouch is the newest activity of a ticket within one batch.
+// ticketTouch is what the batch changed of a ticket's activity.
 type ticketTouch struct {
-	at      int64  // newest message of any direction
-	inAt    int64  // newest inbound message
-	preview string // its text
+	updatedAt int64 // updated_at after the batch's items so far
+	previewID int64 // the new preview message; 0 when unchanged
 }
 
-// touch records activity on a ticket; finish writes updated_at and the
-// preview once per ticket, not once per message: a backfill page holds
-// many messages of few conversations, and every write of updated_at moves
-// entries in three indexes.
-func (in *ingestTx) touch(ticketID int64, at time.Time, inboundText string) {
-	t := in.touches[ticketID]
-	if t == nil {
-		t = &ticketTouch{at: math.MinInt64, inAt: math.MinInt64}
-		in.touches[ticketID] = t
+// touch records activity at unix ms at on ticket t, with inboundID the
+// citizen's message that caused it (0 for others). finish writes
+// updated_at and the preview once per ticket, not once per message: a
+// backfill page holds many messages of few conversations, and every write
+// of updated_at moves entries in three indexes. The result is what one
+// write per message would give: an inbound message becomes the preview
+// when it is at least as new as everything before it.
+func (in *ingestTx) touch(t *threadTicket, at int64, inboundID int64) {
+	tt := in.touches[t.id]
+	if tt == nil {
+		tt = &ticketTouch{updatedAt: t.updatedAt}
+		in.touches[t.id] = tt
 	}
-	ms := unixMS(at)
-	t.at = max(t.at, ms)
-	if inboundText != "" && ms >= t.inAt {
-		t.inAt, t.preview = ms, inboundText
+	if inboundID != 0 && at >= tt.updatedAt {
+		tt.previewID = inboundID
 	}
+	tt.updatedAt = max(tt.updatedAt, at)
+}
+
+// updatedAt is t's updated_at with the batch's changes.
+func (in *ingestTx) updatedAt(t *threadTicket) int64 {
+	if tt := in.touches[t.id]; tt != nil {
+		return tt.updatedAt
+	}
+	return t.updatedAt
 }
 
 func (in *ingestTx) flushTouches() error {
 	ids := slices.Sorted(maps.Keys(in.touches))
 	for _, id := range ids {
 		t := in.touches[id]
-		var preview any
-		if t.preview != "" {
-			preview = snippet(t.preview, previewRunes)
-		}
-		if _, err := in.st.exec(`UPDATE tickets SET
-			preview = CASE WHEN ?1 IS NOT NULL AND ?2 >= updated_at THEN ?1 ELSE preview END,
-			updated_at = max(updated_at, ?3) WHERE id = ?4`, preview, t.inAt, t.at, id); err != nil {
+		if _, err := in.st.exec(`UPDATE tickets SET preview_id = coalesce(?, preview_id), updated_at = max(updated_at, ?)
+			WHERE id = ?`, nullID(t.previewID), t.updatedAt, id); err != nil {
 			return fmt.Errorf("touch ticket: %w", err)
 		}
 	}
@@ -182,12 +199,22 @@ const prefetchChunk = 250
 // current as it stores and changes messages.
 func (in *ingestTx) prefetch(items []anliegen.Item) error {
 	ids := make([]any, 0, len(items))
-	seen := make(map[string]bool, len(items))
-	for i := range items {
-		id := items[i].ExternalID
-		if id != "" && !seen[id] {
-			seen[id] = true
+	add := func(id string) {
+		if id != "" && !in.looked[id] {
+			in.looked[id] = true
 			ids = append(ids, id)
+		}
+	}
+	for i := range items {
+		it := &items[i]
+		add(it.ExternalID)
+		// The candidates of ticketByParents, so that it needs no query.
+		if it.Kind == anliegen.KindMail || it.FromUs {
+			add(it.ParentID)
+			for _, r := range it.References[max(0, len(it.References)-maxReferences):] {
+				add(r)
+			}
+			add(it.ThreadID)
 		}
 	}
 	for len(ids) > 0 {
@@ -204,7 +231,7 @@ func (in *ingestTx) prefetchChunk(ids []any) error {
 	st, err := in.st.get(`SELECT m.external_id, m.id, m.ticket_id, m.text, m.html, m.edited_at, m.deleted,
 		m.direction = 'out', t.department
 		FROM messages m JOIN tickets t ON t.id = m.ticket_id
-		WHERE m.channel_id = ? AND m.external_id IN (` + strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",") + `)
+		WHERE m.channel_id = ? AND m.external_id IN (` + placeholders(len(ids)) + `)
 		AND m.external_id <> ''`)
 	if err != nil {
 		return err
@@ -286,7 +313,9 @@ func (in *ingestTx) update(m *anliegen.Item, old *storedMessage) error {
 			m.Text, m.HTML, nullMS(m.EditedAt), old.id); err != nil {
 			return fmt.Errorf("apply edit: %w", err)
 		}
-		if _, err := in.st.exec(`UPDATE tickets SET preview = ? WHERE id = ? AND preview = ?`,
+		// A ticket's preview_id follows the edit by itself; a ticket from
+		// before migration 0004 holds a copy of the text.
+		if _, err := in.st.exec(`UPDATE tickets SET preview = ? WHERE id = ? AND preview = ? AND preview_id IS NULL`,
 			snippet(m.Text, previewRunes), old.ticketID, snippet(old.text, previewRunes)); err != nil {
 			return fmt.Errorf("update preview: %w", err)
 		}
@@ -337,7 +366,7 @@ func (in *ingestTx) inbound(m *anliegen.Item) error {
 		return err
 	}
 	if t != nil && t.status.Done() {
-		if !withinReopenWindow(m.CreatedAt, t.doneAt) {
+		if !withinReopenWindow(m.CreatedAt, in.doneAt(t)) {
 			t = nil
 		} else if err := in.reopen(t); err != nil {
 			return err
@@ -346,11 +375,14 @@ func (in *ingestTx) inbound(m *anliegen.Item) error {
 	if t == nil {
 		return in.newTicket(m, contactID)
 	}
-	msgID, err := in.insertMessage(m, t.id, anliegen.DirectionIn, contactID, t.department)
+	msgID, err := in.newMessageID()
 	if err != nil {
 		return err
 	}
-	in.touch(t.id, m.CreatedAt, m.Text)
+	if err := in.insertMessage(m, msgID, t.id, anliegen.DirectionIn, contactID, t.department); err != nil {
+		return err
+	}
+	in.touch(t, unixMS(m.CreatedAt), msgID)
 	return in.messageCreated(t.id, msgID, t.department, "")
 }
 
@@ -366,15 +398,18 @@ func (in *ingestTx) outbound(m *anliegen.Item) error {
 		in.db.logger.Debug("ingest: own message without ticket left out", "channel_id", in.channel, "external_id", m.ExternalID)
 		return nil
 	}
-	msgID, err := in.insertMessage(m, t.id, anliegen.DirectionOut, 0, t.department)
+	msgID, err := in.newMessageID()
 	if err != nil {
+		return err
+	}
+	if err := in.insertMessage(m, msgID, t.id, anliegen.DirectionOut, 0, t.department); err != nil {
 		return err
 	}
 	if _, err := in.st.exec(`UPDATE tickets SET first_response_at = coalesce(first_response_at, ?) WHERE id = ?`,
 		unixMS(m.CreatedAt), t.id); err != nil {
 		return fmt.Errorf("first response: %w", err)
 	}
-	in.touch(t.id, m.CreatedAt, "")
+	in.touch(t, unixMS(m.CreatedAt), 0)
 	return in.messageCreated(t.id, msgID, t.department, anliegen.DirectionOut)
 }
 
@@ -393,22 +428,41 @@ func (in *ingestTx) messageCreated(ticketID, msgID int64, dept string, dir anlie
 	return in.event(e)
 }
 
-const insertMessageSQL = `INSERT INTO messages(ticket_id, channel_id, direction, external_id, parent_id,
+const insertMessageSQL = `INSERT INTO messages(id, ticket_id, channel_id, direction, external_id, parent_id,
 	author, contact_id, subject, text, html, url, attachments, refs, lang, edited, edited_at, auto_reply,
 	created_at, delivery_state, sent_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-func (in *ingestTx) insertMessage(m *anliegen.Item, ticketID int64, dir anliegen.Direction, contactID int64, dept string) (int64, error) {
+// newMessageID hands out the id of the next message: the transaction
+// holds the write lock, so the ids after the highest stored one are free,
+// and a ticket can name its first message (preview_id) before that is
+// inserted. SQLite itself picks max(id)+1 for a table without
+// AUTOINCREMENT, so ids are what they would be without this.
+func (in *ingestTx) newMessageID() (int64, error) { return nextMessageID(in.st, &in.nextMsg) }
+
+// nextMessageID advances *last, the last message id handed out in the
+// transaction of st (0 until read), and returns it.
+func nextMessageID(st *txStmts, last *int64) (int64, error) {
+	if *last == 0 {
+		if err := st.scan(`SELECT coalesce(max(id), 0) FROM messages`, nil, last); err != nil {
+			return 0, fmt.Errorf("last message id: %w", err)
+		}
+	}
+	*last++
+	return *last, nil
+}
+
+func (in *ingestTx) insertMessage(m *anliegen.Item, id, ticketID int64, dir anliegen.Direction, contactID int64, dept string) error {
 	var state, sentAt any
 	if dir == anliegen.DirectionOut {
 		state, sentAt = string(anliegen.DeliverySent), unixMS(m.CreatedAt)
 	}
-	id, err := in.st.insert(insertMessageSQL, ticketID, in.channel, string(dir), m.ExternalID, m.ParentID,
+	_, err := in.st.exec(insertMessageSQL, id, ticketID, in.channel, string(dir), m.ExternalID, m.ParentID,
 		authorName(m.Author), nullID(contactID), m.Subject, m.Text, m.HTML, m.URL,
 		nullJSON(m.Attachments), nullJSON(m.References), m.Lang, boolInt(m.EditedAt != nil), nullMS(m.EditedAt),
 		boolInt(m.AutoReply), unixMS(m.CreatedAt), state, sentAt)
 	if err != nil {
-		return 0, fmt.Errorf("insert message: %w", err)
+		return fmt.Errorf("insert message: %w", err)
 	}
 	stored := &storedMessage{id: id, ticketID: ticketID, text: m.Text, html: m.HTML,
 		outbound: dir == anliegen.DirectionOut, department: dept}
@@ -416,7 +470,7 @@ func (in *ingestTx) insertMessage(m *anliegen.Item, ticketID int64, dir anliegen
 		stored.editedAt = sql.NullInt64{Int64: unixMS(*m.EditedAt), Valid: true}
 	}
 	in.known[m.ExternalID] = stored
-	return id, nil
+	return nil
 }
 
 // authorName is how a message shows its author: the display name, else the
@@ -432,49 +486,106 @@ func authorName(a anliegen.Author) string {
 }
 
 // contact returns the contact of the author's identity on the channel's
-// platform, creating both on first sight and refreshing handle and name.
+// platform, creating both on first sight and refreshing handle and name
+// when they changed, as each message of the author would one by one.
 func (in *ingestTx) contact(a anliegen.Author) (int64, error) {
-	if id, ok := in.contacts[a.ExternalID]; ok {
-		return id, nil
+	if old := in.idents[a.ExternalID]; old != nil {
+		return refreshIdentity(in.st, old, a)
 	}
-	id, err := upsertIdentity(in.st, in.platform, a, in.now)
+	i, err := upsertIdentity(in.st, in.platform, a, in.now)
 	if err != nil {
 		return 0, err
 	}
-	in.contacts[a.ExternalID] = id
-	return id, nil
+	in.idents[a.ExternalID] = i
+	return i.contactID, nil
 }
 
-// upsertIdentity returns the contact of (platform, a.ExternalID). One
-// contact per identity for now: merging contacts across platforms is a
-// staff decision that comes later.
-func upsertIdentity(st *txStmts, platform anliegen.Platform, a anliegen.Author, now time.Time) (int64, error) {
-	var (
-		contactID, identityID int64
-		handle, name          string
-	)
-	extID := a.ExternalID
+// identity is a stored platform identity.
+type identity struct {
+	id, contactID int64
+	handle, name  string
+}
+
+// prefetchIdentities reads the stored identities of the batch's authors
+// in one query per chunk; an author it does not find is created by
+// upsertIdentity, which looks again.
+func (in *ingestTx) prefetchIdentities(items []anliegen.Item) error {
+	ids := make([]any, 0, len(items))
+	seen := make(map[string]bool, len(items))
+	for i := range items {
+		if a := items[i].Author.ExternalID; !items[i].FromUs && a != "" && !seen[a] {
+			seen[a] = true
+			ids = append(ids, a)
+		}
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), prefetchChunk)
+		if err := in.prefetchIdentityChunk(ids[:n]); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+func (in *ingestTx) prefetchIdentityChunk(ids []any) error {
+	st, err := in.st.get(`SELECT external_id, id, contact_id, handle, name FROM identities
+		WHERE platform = ? AND external_id IN (` + placeholders(len(ids)) + `)`)
+	if err != nil {
+		return err
+	}
+	rows, err := st.QueryContext(in.st.ctx, append([]any{string(in.platform)}, ids...)...)
+	if err != nil {
+		return fmt.Errorf("look up identities: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			ext string
+			i   identity
+		)
+		if err := rows.Scan(&ext, &i.id, &i.contactID, &i.handle, &i.name); err != nil {
+			return fmt.Errorf("look up identities: %w", err)
+		}
+		in.idents[ext] = &i
+	}
+	return rows.Err()
+}
+
+// refreshIdentity stores a's handle and name on the stored identity old
+// when they changed, keeps old current, and returns its contact.
+func refreshIdentity(st *txStmts, old *identity, a anliegen.Author) (int64, error) {
+	if (a.Handle != "" && a.Handle != old.handle) || (a.Name != "" && a.Name != old.name) {
+		if _, err := st.exec(`UPDATE identities SET handle = coalesce(nullif(?, ''), handle),
+			name = coalesce(nullif(?, ''), name) WHERE id = ?`, a.Handle, a.Name, old.id); err != nil {
+			return 0, fmt.Errorf("update identity: %w", err)
+		}
+		old.handle, old.name = cmp.Or(a.Handle, old.handle), cmp.Or(a.Name, old.name)
+	}
+	return old.contactID, nil
+}
+
+// upsertIdentity returns the identity of (platform, a.ExternalID),
+// refreshed from a. One contact per identity for now: merging contacts
+// across platforms is a staff decision that comes later.
+func upsertIdentity(st *txStmts, platform anliegen.Platform, a anliegen.Author, now time.Time) (*identity, error) {
+	i := &identity{}
 	err := st.scan(`SELECT id, contact_id, handle, name FROM identities WHERE platform = ? AND external_id = ?`,
-		[]any{string(platform), extID}, &identityID, &contactID, &handle, &name)
+		[]any{string(platform), a.ExternalID}, &i.id, &i.contactID, &i.handle, &i.name)
 	switch {
 	case err == nil:
-		if (a.Handle != "" && a.Handle != handle) || (a.Name != "" && a.Name != name) {
-			if _, err := st.exec(`UPDATE identities SET handle = coalesce(nullif(?, ''), handle),
-				name = coalesce(nullif(?, ''), name) WHERE id = ?`, a.Handle, a.Name, identityID); err != nil {
-				return 0, fmt.Errorf("update identity: %w", err)
-			}
-		}
-		return contactID, nil
+		_, err := refreshIdentity(st, i, a)
+		return i, err
 	case !errors.Is(err, sql.ErrNoRows):
-		return 0, fmt.Errorf("look up identity: %w", err)
+		return nil, fmt.Errorf("look up identity: %w", err)
 	}
-	contactID, err = st.insert(`INSERT INTO contacts(name, created_at) VALUES (?, ?)`, authorName(a), unixMS(now))
-	if err != nil {
-		return 0, fmt.Errorf("insert contact: %w", err)
+	if i.contactID, err = st.insert(`INSERT INTO contacts(name, created_at) VALUES (?, ?)`, authorName(a), unixMS(now)); err != nil {
+		return nil, fmt.Errorf("insert contact: %w", err)
 	}
-	if _, err := st.exec(`INSERT INTO identities(contact_id, platform, external_id, handle, name, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, contactID, string(platform), extID, a.Handle, a.Name, unixMS(now)); err != nil {
-		return 0, fmt.Errorf("insert identity: %w", err)
+	if i.id, err = st.insert(`INSERT INTO identities(contact_id, platform, external_id, handle, name, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, i.contactID, string(platform), a.ExternalID, a.Handle, a.Name, unixMS(now)); err != nil {
+		return nil, fmt.Errorf("insert identity: %w", err)
 	}
-	return contactID, nil
+	i.handle, i.name = a.Handle, a.Name
+	return i, nil
 }

@@ -65,11 +65,17 @@ func TestIngestBasics(t *testing.T) {
 	if err != nil || c.Cursor != "c2" || c.Health.ItemsTotal != 1 {
 		t.Fatalf("channel after ingest: %+v, %v", c, err)
 	}
-	var html, number, status, preview string
-	if err := db.read().QueryRow(`SELECT m.html, t.number, t.status, t.preview FROM messages m JOIN tickets t ON t.id = m.ticket_id`).
-		Scan(&html, &number, &status, &preview); err != nil {
+	var html, number, status string
+	var ticketID int64
+	if err := db.read().QueryRow(`SELECT m.html, t.number, t.status, t.id FROM messages m JOIN tickets t ON t.id = m.ticket_id`).
+		Scan(&html, &number, &status, &ticketID); err != nil {
 		t.Fatal(err)
 	}
+	tk, err := db.Ticket(context.Background(), ticketID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	preview := tk.Preview
 	if html != `<p>Wann kommt die <b>Müllabfuhr</b>?</p>` {
 		t.Errorf("html = %q", html)
 	}
@@ -327,13 +333,16 @@ func TestTicketPreviewAndUpdatedAt(t *testing.T) {
 	ch := newChannel(t, db, anliegen.PlatformMastodon)
 	check := func(wantPreview string, wantUpdated time.Time) {
 		t.Helper()
-		var preview string
-		var updated int64
-		if err := db.read().QueryRow(`SELECT preview, updated_at FROM tickets`).Scan(&preview, &updated); err != nil {
+		var id int64
+		if err := db.read().QueryRow(`SELECT id FROM tickets`).Scan(&id); err != nil {
 			t.Fatal(err)
 		}
-		if preview != wantPreview || !timeMS(updated).Equal(wantUpdated) {
-			t.Errorf("preview %q updated %v, want %q %v", preview, timeMS(updated), wantPreview, wantUpdated)
+		tk, err := db.Ticket(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tk.Preview != wantPreview || !tk.UpdatedAt.Equal(wantUpdated) {
+			t.Errorf("preview %q updated %v, want %q %v", tk.Preview, tk.UpdatedAt, wantPreview, wantUpdated)
 		}
 	}
 	// Out of order within one batch: the newest inbound text wins.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/anliegen/anliegen"
 )
 
 // A fixture file testdata/migrations/NNNN.sql, when present, fills a
@@ -63,6 +65,45 @@ func TestMigrateFromEveryVersion(t *testing.T) {
 				t.Errorf("foreign key violations after migration: %d, %v", fk, err)
 			}
 		})
+	}
+}
+
+// A ticket from before migration 0004 keeps its preview: the copy of the
+// text stays its preview until an inbound message names a new one.
+func TestPreviewAcrossMigration4(t *testing.T) {
+	dir := t.TempDir()
+	old := &DB{path: filepath.Join(dir, FileName), logger: slog.New(slog.DiscardHandler), now: time.Now, router: &routerCache{}, sanitizer: newSanitizer()}
+	var err error
+	old.w, err = sql.Open("sqlite", old.path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.migrate(context.Background(), 3); err != nil {
+		t.Fatal(err)
+	}
+	loadFixtures(t, old.w, 3)
+	old.w.Close()
+	db := mustOpenDir(t, dir)
+	tk, err := db.Ticket(context.Background(), 1)
+	if err != nil || tk.Preview != "Die Kastanie hat einen Riss." {
+		t.Fatalf("preview after migration = %q, %v", tk.Preview, err)
+	}
+	// An edit of the message behind a copied preview updates the copy.
+	res := mustIngest(t, db, 1, []anliegen.Item{dm("m1", "109", "Die Kastanie hat einen großen Riss.", t0)}, "")
+	if res.Updated != 1 {
+		t.Fatalf("edit: %+v", res)
+	}
+	if tk, _ = db.Ticket(context.Background(), 1); tk.Preview != "Die Kastanie hat einen großen Riss." {
+		t.Errorf("preview after edit = %q", tk.Preview)
+	}
+	// A newer inbound message becomes the preview by reference.
+	next := dm("m2", "109", "Und ein Ast liegt auf dem Weg.", time.UnixMilli(1764000000000).Add(time.Hour))
+	next.ThreadID = "c1"
+	if res := mustIngest(t, db, 1, []anliegen.Item{next}, ""); res.Tickets != 0 {
+		t.Fatalf("new message started a ticket: %+v", res)
+	}
+	if tk, _ = db.Ticket(context.Background(), 1); tk.Preview != "Und ein Ast liegt auf dem Weg." {
+		t.Errorf("preview after new message = %q", tk.Preview)
 	}
 }
 

@@ -158,10 +158,24 @@ func truncateUTF8(t string, n int) string {
 }
 
 // snippet returns the start of t on one line, at most n runes, for
-// previews and subjects.
+// previews and subjects. It joins only as many words as it needs: a
+// preview is cut from messages of up to 64 KB on every ticket read.
 func snippet(t string, n int) string {
-	t = strings.Join(strings.Fields(t), " ")
-	if utf8.RuneCountInString(t) <= n {
+	var b strings.Builder
+	runes := 0
+	for f := range strings.FieldsSeq(t) {
+		if runes > 0 {
+			b.WriteByte(' ')
+			runes++
+		}
+		b.WriteString(f)
+		runes += utf8.RuneCountInString(f)
+		if runes > n {
+			break
+		}
+	}
+	t = b.String()
+	if runes <= n {
 		return t
 	}
 	i, count := 0, 0

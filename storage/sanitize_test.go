@@ -143,3 +143,35 @@ func checkInert(t *testing.T, in, out string) {
 		}
 	}
 }
+
+// snippetJoinAll is snippet as it was before it stopped joining words
+// early: the whole text on one line, then cut.
+func snippetJoinAll(t string, n int) string {
+	t = strings.Join(strings.Fields(t), " ")
+	if utf8.RuneCountInString(t) <= n {
+		return t
+	}
+	i, count := 0, 0
+	for j := range t {
+		if count == n-1 {
+			i = j
+			break
+		}
+		count++
+	}
+	return strings.TrimSpace(t[:i]) + "…"
+}
+
+// FuzzSnippet checks that snippet, which joins only the words it needs,
+// returns what joining the whole text and cutting it returns.
+func FuzzSnippet(f *testing.F) {
+	f.Add("Wann  kommt\n die Müllabfuhr?", 10)
+	f.Add("  a b ", 2)
+	f.Add("\xff\xfe ok", 1)
+	f.Fuzz(func(t *testing.T, s string, n int) {
+		n = 1 + (n&0xff)%250
+		if got, want := snippet(s, n), snippetJoinAll(s, n); got != want {
+			t.Fatalf("snippet(%q, %d) = %q, want %q", s, n, got, want)
+		}
+	})
+}

@@ -22,11 +22,14 @@ import (
 // within anliegen.ReopenWindow of the resolution, else starts a new ticket.
 // A ticket merged into another forwards to it.
 
-// threadTicket is what threading needs of a ticket.
+// threadTicket is what threading needs of a ticket. One transaction holds
+// one threadTicket per ticket (ingestTx.tickets), so that what an item
+// changes (reopen) is what the next item of the batch sees.
 type threadTicket struct {
 	id         int64
 	status     anliegen.Status
-	doneAt     int64 // resolved_at, or updated_at for a ticket closed without resolving
+	resolvedAt sql.NullInt64
+	updatedAt  int64 // as stored when read; ingestTx.updatedAt has the batch's changes
 	department string
 	mergedInto int64
 }
@@ -66,13 +69,12 @@ func (in *ingestTx) findTicket(m *anliegen.Item) (*threadTicket, error) {
 	var t *threadTicket
 	var err error
 	if key := threadKey(m); key != "" {
-		t, err = in.threadRow(`SELECT `+threadColumns+` FROM tickets
-			WHERE channel_id = ? AND thread_key = ? AND thread_key <> '' ORDER BY id DESC LIMIT 1`, in.channel, key)
+		t, err = in.threadByKey(key)
 	}
 	if err == nil && t == nil && (m.Kind == anliegen.KindMail || m.FromUs) {
 		var id int64
 		if id, err = in.ticketByParents(m); err == nil && id != 0 {
-			t, err = in.threadRow(`SELECT `+threadColumns+` FROM tickets WHERE id = ?`, id)
+			t, err = in.ticketByID(id)
 		}
 	}
 	if err != nil || t == nil || t.mergedInto == 0 {
@@ -81,15 +83,40 @@ func (in *ingestTx) findTicket(m *anliegen.Item) (*threadTicket, error) {
 	return in.followMerges(t.mergedInto)
 }
 
-const threadColumns = `id, status, coalesce(resolved_at, updated_at), department, coalesce(merged_into, 0)`
+const threadColumns = `id, status, resolved_at, updated_at, department, coalesce(merged_into, 0)`
 
-// threadRow reads one ticket for threading; nil when there is none.
+// threadByKey returns the newest ticket with thread key key, from the
+// batch's prefetch (prefetchThreads) or, for a key it did not cover, the
+// database.
+func (in *ingestTx) threadByKey(key string) (*threadTicket, error) {
+	if t, ok := in.threads[key]; ok {
+		return t, nil
+	}
+	t, err := in.threadRow(`SELECT `+threadColumns+` FROM tickets
+		WHERE channel_id = ? AND thread_key = ? AND thread_key <> '' ORDER BY id DESC LIMIT 1`, in.channel, key)
+	if err == nil {
+		in.threads[key] = t
+	}
+	return t, err
+}
+
+// ticketByID returns the transaction's threadTicket of ticket id; nil
+// when there is none.
+func (in *ingestTx) ticketByID(id int64) (*threadTicket, error) {
+	if t := in.tickets[id]; t != nil {
+		return t, nil
+	}
+	return in.threadRow(`SELECT `+threadColumns+` FROM tickets WHERE id = ?`, id)
+}
+
+// threadRow reads one ticket for threading; nil when there is none. A
+// ticket the transaction already holds is returned as held.
 func (in *ingestTx) threadRow(query string, args ...any) (*threadTicket, error) {
 	var (
 		t      threadTicket
 		status string
 	)
-	err := in.st.scan(query, args, &t.id, &status, &t.doneAt, &t.department, &t.mergedInto)
+	err := in.st.scan(query, args, &t.id, &status, &t.resolvedAt, &t.updatedAt, &t.department, &t.mergedInto)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -97,10 +124,69 @@ func (in *ingestTx) threadRow(query string, args ...any) (*threadTicket, error) 
 		return nil, fmt.Errorf("find thread: %w", err)
 	}
 	t.status = anliegen.Status(status)
-	return &t, nil
+	return in.holdTicket(&t), nil
 }
 
-// ticketByParents finds the ticket of the nearest ancestor we stored.
+// holdTicket makes t the transaction's copy of its ticket, unless it
+// already has one.
+func (in *ingestTx) holdTicket(t *threadTicket) *threadTicket {
+	if held := in.tickets[t.id]; held != nil {
+		return held
+	}
+	in.tickets[t.id] = t
+	return t
+}
+
+// prefetchThreads reads the newest ticket of every thread key of items in
+// one query per chunk; keys without a ticket are remembered as nil.
+func (in *ingestTx) prefetchThreads(items []anliegen.Item) error {
+	keys := make([]any, 0, len(items))
+	for i := range items {
+		if k := threadKey(&items[i]); k != "" {
+			if _, ok := in.threads[k]; !ok {
+				in.threads[k] = nil
+				keys = append(keys, k)
+			}
+		}
+	}
+	for len(keys) > 0 {
+		n := min(len(keys), prefetchChunk)
+		if err := in.prefetchThreadChunk(keys[:n]); err != nil {
+			return err
+		}
+		keys = keys[n:]
+	}
+	return nil
+}
+
+func (in *ingestTx) prefetchThreadChunk(keys []any) error {
+	st, err := in.st.get(`SELECT thread_key, ` + threadColumns + ` FROM tickets
+		WHERE channel_id = ? AND thread_key IN (` + placeholders(len(keys)) + `) AND thread_key <> '' ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	rows, err := st.QueryContext(in.st.ctx, append([]any{in.channel}, keys...)...)
+	if err != nil {
+		return fmt.Errorf("find threads: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			key, status string
+			t           threadTicket
+		)
+		if err := rows.Scan(&key, &t.id, &status, &t.resolvedAt, &t.updatedAt, &t.department, &t.mergedInto); err != nil {
+			return fmt.Errorf("find threads: %w", err)
+		}
+		t.status = anliegen.Status(status)
+		in.threads[key] = in.holdTicket(&t) // ORDER BY id: the newest wins
+	}
+	return rows.Err()
+}
+
+// ticketByParents finds the ticket of the nearest ancestor we stored. The
+// batch's prefetch (ingestTx.known) covers the parents its items name, so
+// most candidates need no query.
 func (in *ingestTx) ticketByParents(m *anliegen.Item) (int64, error) {
 	cands := make([]string, 0, len(m.References)+2)
 	cands = append(cands, m.ParentID)
@@ -111,6 +197,12 @@ func (in *ingestTx) ticketByParents(m *anliegen.Item) (int64, error) {
 	for _, c := range cands {
 		if c == "" || c == m.ExternalID {
 			continue
+		}
+		if old := in.known[c]; old != nil {
+			return old.ticketID, nil
+		}
+		if in.looked[c] {
+			continue // prefetched: not stored
 		}
 		var id int64
 		err := in.st.scan(`SELECT ticket_id FROM messages WHERE channel_id = ? AND external_id = ? AND external_id <> ''`,
@@ -127,7 +219,7 @@ func (in *ingestTx) ticketByParents(m *anliegen.Item) (int64, error) {
 
 func (in *ingestTx) followMerges(id int64) (*threadTicket, error) {
 	for range maxMergeHops {
-		t, err := in.threadRow(`SELECT `+threadColumns+` FROM tickets WHERE id = ?`, id)
+		t, err := in.ticketByID(id)
 		if err != nil {
 			return nil, err
 		}
@@ -140,6 +232,15 @@ func (in *ingestTx) followMerges(id int64) (*threadTicket, error) {
 		id = t.mergedInto
 	}
 	return nil, fmt.Errorf("ticket %d: merge chain longer than %d", id, maxMergeHops)
+}
+
+// doneAt is when t was resolved, or last updated for a ticket closed
+// without resolving.
+func (in *ingestTx) doneAt(t *threadTicket) int64 {
+	if t.resolvedAt.Valid {
+		return t.resolvedAt.Int64
+	}
+	return in.updatedAt(t)
 }
 
 // withinReopenWindow reports whether a message written at written reopens
@@ -155,7 +256,8 @@ func (in *ingestTx) reopen(t *threadTicket) error {
 		return fmt.Errorf("reopen ticket: %w", err)
 	}
 	prev := t.status
-	t.status = anliegen.StatusOpen
+	t.status, t.resolvedAt = anliegen.StatusOpen, sql.NullInt64{}
+	in.touch(t, unixMS(in.now), 0)
 	return in.event(anliegen.Event{Type: anliegen.EventTicketUpdated, TicketID: t.id, Department: t.department,
 		Data: eventData(map[string]string{"status": string(anliegen.StatusOpen), "prev_status": string(prev), "reason": "reopened"})})
 }
@@ -169,7 +271,7 @@ type routeDecision struct {
 }
 
 const insertTicketSQL = `INSERT INTO tickets(number, status, priority, department, tags, channel_id, platform,
-	kind, contact_id, thread_key, subject, preview, created_at, updated_at, resolved_at, first_response_at)
+	kind, contact_id, thread_key, subject, preview_id, created_at, updated_at, resolved_at, first_response_at)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // newTicket starts a ticket with m as its first message, routed by the
@@ -199,15 +301,23 @@ func (in *ingestTx) newTicket(m *anliegen.Item, contactID int64) error {
 		subject = snippet(m.Text, subjectRunes)
 	}
 	created := unixMS(m.CreatedAt)
+	msgID, err := in.newMessageID()
+	if err != nil {
+		return err
+	}
+	key := threadKey(m)
 	ticketID, err := in.st.insert(insertTicketSQL, number, string(anliegen.StatusNew), string(prio), dept,
-		jsonArray(tags), in.channel, string(in.platform), string(m.Kind), contactID, threadKey(m),
-		subject, snippet(m.Text, previewRunes), created, created, nil, nil)
+		jsonArray(tags), in.channel, string(in.platform), string(m.Kind), contactID, key,
+		subject, msgID, created, created, nil, nil)
 	if err != nil {
 		return fmt.Errorf("insert ticket: %w", err)
 	}
 	in.res.Tickets++
-	msgID, err := in.insertMessage(m, ticketID, anliegen.DirectionIn, contactID, dept)
-	if err != nil {
+	t := in.holdTicket(&threadTicket{id: ticketID, status: anliegen.StatusNew, updatedAt: created, department: dept})
+	if key != "" {
+		in.threads[key] = t
+	}
+	if err := in.insertMessage(m, msgID, ticketID, anliegen.DirectionIn, contactID, dept); err != nil {
 		return err
 	}
 	if err := in.event(anliegen.Event{Type: anliegen.EventTicketCreated, TicketID: ticketID, MessageID: msgID,

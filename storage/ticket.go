@@ -18,10 +18,14 @@ var (
 const (
 	ticketColumns = `SELECT t.id, t.number, t.status, t.priority, t.department, coalesce(t.assignee_id, 0),
 	coalesce(u.login, ''), t.tags, t.channel_id, t.platform, t.kind, coalesce(t.contact_id, 0), t.subject,
-	t.preview, t.created_at, t.updated_at, t.first_response_at, t.resolved_at, t.version,
+	coalesce(substr(pm.text, 1, ` + previewReadRunes + `), t.preview), t.preview_id IS NOT NULL, t.created_at, t.updated_at, t.first_response_at, t.resolved_at, t.version,
 	coalesce(t.merged_into, 0)`
-	ticketFrom   = ` FROM tickets t LEFT JOIN users u ON u.id = t.assignee_id`
-	ticketSelect = ticketColumns + ticketFrom
+	ticketFrom = ` FROM tickets t LEFT JOIN users u ON u.id = t.assignee_id LEFT JOIN messages pm ON pm.id = t.preview_id`
+	// previewReadRunes bounds the text read for a preview: a snippet needs
+	// previewRunes characters after collapsing white space, and a mail can
+	// be 64 KB.
+	previewReadRunes = "2000"
+	ticketSelect     = ticketColumns + ticketFrom
 )
 
 func scanTicket(sc interface{ Scan(...any) error }, extra ...any) (anliegen.Ticket, error) {
@@ -31,12 +35,16 @@ func scanTicket(sc interface{ Scan(...any) error }, extra ...any) (anliegen.Tick
 		tags                         sql.NullString
 		created, updated             int64
 		firstResp, resolved          sql.NullInt64
+		previewRef                   bool
 	)
 	dest := append([]any{&t.ID, &t.Number, &status, &prio, &t.Department, &t.AssigneeID, &t.Assignee,
-		&tags, &t.ChannelID, &platform, &kind, &t.ContactID, &t.Subject, &t.Preview, &created, &updated,
+		&tags, &t.ChannelID, &platform, &kind, &t.ContactID, &t.Subject, &t.Preview, &previewRef, &created, &updated,
 		&firstResp, &resolved, &t.Version, &t.MergedInto}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return t, err
+	}
+	if previewRef {
+		t.Preview = snippet(t.Preview, previewRunes)
 	}
 	t.Status, t.Priority = anliegen.Status(status), anliegen.Priority(prio)
 	t.Platform, t.Kind = anliegen.Platform(platform), anliegen.Kind(kind)

@@ -74,17 +74,25 @@ func (db *DB) mergeRows(ctx context.Context, tx *sql.Tx, src, dst anliegen.Ticke
 	if !slices.Equal(tags, dst.Tags) {
 		dstChanges["tags"] = change{dst.Tags, tags}
 	}
-	preview := dst.Preview
-	if src.UpdatedAt.After(dst.UpdatedAt) && src.Preview != "" {
-		preview = src.Preview
+	// The preview moves as the stored reference (preview_id, migration
+	// 0004) or, for a ticket from before it, as the stored text.
+	var preview string
+	var previewID sql.NullInt64
+	srcNewer := src.UpdatedAt.After(dst.UpdatedAt) && src.Preview != ""
+	from := dst.ID
+	if srcNewer {
+		from = src.ID
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT preview, preview_id FROM tickets WHERE id = ?`, from).Scan(&preview, &previewID); err != nil {
+		return fmt.Errorf("read preview: %w", err)
 	}
 	first := dst.FirstResponseAt
 	if src.FirstResponseAt != nil && (first == nil || src.FirstResponseAt.Before(*first)) {
 		first = src.FirstResponseAt
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE tickets SET tags = ?, preview = ?, first_response_at = ?,
+	if _, err := tx.ExecContext(ctx, `UPDATE tickets SET tags = ?, preview = ?, preview_id = ?, first_response_at = ?,
 		updated_at = ?, version = version + 1 WHERE id = ?`,
-		jsonArray(tags), preview, nullMS(first), unixMS(now), dst.ID); err != nil {
+		jsonArray(tags), preview, previewID, nullMS(first), unixMS(now), dst.ID); err != nil {
 		return fmt.Errorf("update merge target: %w", err)
 	}
 	return db.ticketUpdatedEvent(ctx, tx, dst, dstChanges, actorID, now, map[string]any{"merged_from": src.ID})

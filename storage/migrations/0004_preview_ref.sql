@@ -1,0 +1,12 @@
+-- 0004_preview_ref: the ticket's preview is no longer a copy of message
+-- text. preview_id names the message whose text is the preview (the newest
+-- inbound one); readers cut the snippet from it (storage/ticket.go). The
+-- copy was 200 characters per ticket, a third of a ticket row and the
+-- largest duplicate of message text in the file (docs/BENCHMARKS.md,
+-- "Store"), and it had to be kept in step with edits by hand.
+--
+-- No foreign key: like events, the reference is a pointer for reading,
+-- and a message is never erased while its ticket exists. Rows written
+-- before this migration keep their preview text and a NULL preview_id;
+-- readers fall back to the text.
+ALTER TABLE tickets ADD COLUMN preview_id INTEGER;
