@@ -91,6 +91,8 @@ type Index struct {
 	idx  bleve.Index
 	name string
 	an   analyzer
+	// facets caches the facet tables of the index's segments.
+	facets *facetCache
 }
 
 var _ anliegen.Searcher = (*Index)(nil)
@@ -115,7 +117,8 @@ func open(ctx context.Context, dir string, logger *slog.Logger, opts Options, re
 		return nil, errors.New("open index: options need a source")
 	}
 	opts.defaults()
-	x := &Index{dir: dir, logger: logger, opts: opts, readOnly: readOnly, notify: make(chan struct{}, 1)}
+	x := &Index{dir: dir, logger: logger, opts: opts, readOnly: readOnly, notify: make(chan struct{}, 1),
+		facets: newFacetCache()}
 	name, err := readCurrent(dir)
 	if err != nil && readOnly {
 		return nil, err

@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -118,8 +119,9 @@ func (a analyzer) analyze(ctx context.Context, cs []clause, r index.IndexReader)
 // word cannot turn into a slow query on a large index. The most frequent
 // variants are kept.
 const (
-	maxFuzzyVariants  = 16
-	maxPrefixVariants = 32
+	maxFuzzyVariants  = 8
+	maxPrefixVariants = 3
+	maxSuffixVariants = 3
 	maxPrefixScan     = 2000
 )
 
@@ -130,19 +132,29 @@ const (
 // variant ("personalausweiss" splits as "personalausweis").
 func (a analyzer) expand(ctx context.Context, r index.IndexReader, term string) (wordTerms, error) {
 	w := wordTerms{term: term}
-	fuzzy, err := fuzzyVariants(r, term)
+	df, err := docFreq(ctx, r, term)
+	if err != nil {
+		return w, err
+	}
+	// A word the index knows well keeps only variants that are rarer
+	// than itself: its misspellings and longer compounds. More frequent
+	// neighbours are other words ("nacht" is one letter from "nach",
+	// "anmelden" from "abmelden"), which cost a search most (they match
+	// many documents) and add least. A rare or unknown word is likely a
+	// typo, and its frequent neighbours are the corrections.
+	maxDF := uint64(math.MaxUint64)
+	if n, err := r.DocCount(); err == nil && df >= max(minKnownDF, n/knownShare) {
+		maxDF = df * variantRatio
+	}
+	fuzzy, err := fuzzyVariants(r, term, maxDF)
 	if err != nil {
 		return w, err
 	}
 	w.fuzzy = fuzzy
-	if w.prefix, err = prefixVariants(r, term); err != nil {
+	if w.prefix, err = prefixVariants(r, term, maxDF); err != nil {
 		return w, err
 	}
-	if w.suffix, err = suffixVariants(r, term); err != nil {
-		return w, err
-	}
-	df, err := docFreq(ctx, r, term)
-	if err != nil {
+	if w.suffix, err = suffixVariants(r, term, maxDF); err != nil {
 		return w, err
 	}
 	whole := term
@@ -155,9 +167,18 @@ func (a analyzer) expand(ctx context.Context, r index.IndexReader, term string) 
 	return w, nil
 }
 
+// A query word is known to the index when at least minKnownDF documents,
+// and one in knownShare, hold it; its variants may then be at most
+// variantRatio times as frequent as the word (see expand).
+const (
+	minKnownDF   = 3
+	knownShare   = 10000
+	variantRatio = 1
+)
+
 // fuzzyVariants returns the index terms within term's fuzziness, nearest
 // and then most frequent first, boosted by their distance.
-func fuzzyVariants(r index.IndexReader, term string) ([]variant, error) {
+func fuzzyVariants(r index.IndexReader, term string, maxDF uint64) ([]variant, error) {
 	f := fuzziness(term)
 	fr, ok := r.(index.IndexReaderFuzzy)
 	if f == 0 || !ok {
@@ -183,7 +204,7 @@ func fuzzyVariants(r index.IndexReader, term string) ([]variant, error) {
 		if e == nil {
 			break
 		}
-		if e.Term != term {
+		if e.Term != term && e.Count <= maxDF {
 			cs = append(cs, cand{e.Term, distance(term, e.Term), e.Count})
 		}
 	}
@@ -204,7 +225,7 @@ func fuzzyVariants(r index.IndexReader, term string) ([]variant, error) {
 // term. The boost falls with the share of the variant that term covers:
 // "zulass" says more about "zulassung" than "kita" about
 // "kitagebuhrensatzung".
-func prefixVariants(r index.IndexReader, term string) ([]variant, error) {
+func prefixVariants(r index.IndexReader, term string, maxDF uint64) ([]variant, error) {
 	n := utf8.RuneCountInString(term)
 	if n < minPart {
 		return nil, nil
@@ -223,7 +244,7 @@ func prefixVariants(r index.IndexReader, term string) ([]variant, error) {
 		if e == nil {
 			break
 		}
-		if e.Term != term {
+		if e.Term != term && e.Count <= maxDF {
 			es = append(es, *e)
 		}
 	}
@@ -239,7 +260,7 @@ func prefixVariants(r index.IndexReader, term string) ([]variant, error) {
 // suffixVariants returns the most frequent compounds in the index that
 // end in term (found backwards in fieldReversed), with at least minPart-1
 // letters before it.
-func suffixVariants(r index.IndexReader, term string) ([]variant, error) {
+func suffixVariants(r index.IndexReader, term string, maxDF uint64) ([]variant, error) {
 	n := utf8.RuneCountInString(term)
 	if n < minPart {
 		return nil, nil
@@ -258,13 +279,13 @@ func suffixVariants(r index.IndexReader, term string) ([]variant, error) {
 		if e == nil {
 			break
 		}
-		if utf8.RuneCountInString(e.Term) >= n+minPart-1 {
+		if utf8.RuneCountInString(e.Term) >= n+minPart-1 && e.Count <= maxDF {
 			es = append(es, *e)
 		}
 	}
 	sort.Slice(es, func(i, j int) bool { return es[i].Count > es[j].Count })
-	out := make([]variant, 0, min(len(es), maxPrefixVariants))
-	for _, e := range es[:min(len(es), maxPrefixVariants)] {
+	out := make([]variant, 0, min(len(es), maxSuffixVariants))
+	for _, e := range es[:min(len(es), maxSuffixVariants)] {
 		out = append(out, variant{reverseString(e.Term), boostSuffix})
 	}
 	return out, nil
@@ -352,14 +373,35 @@ func docFreq(ctx context.Context, r index.IndexReader, term string) (uint64, err
 	return n, nil
 }
 
+// enoughHits is how many matching messages a match level must find for
+// Search to stop there. It equals rerankWindow: when at least a window of
+// messages holds all the words, the OR ranking (whose coordination factor
+// puts documents with more of the words first) would fill its window with
+// them too, so the documents with fewer words need not be scored.
+const enoughHits = rerankWindow
+
+// matchLevels returns how many of n query words a document must match, in
+// the order Search tries them: all, then all but one (for three words or
+// more), then any.
+func matchLevels(n int) []int {
+	switch {
+	case n <= 1:
+		return []int{1}
+	case n == 2:
+		return []int{2, 1}
+	}
+	return []int{n, n - 1, 1}
+}
+
 // textQuery builds the scoring part of a search: every word may match
 // exactly, with typos, as the ending of a compound, or split into its
-// parts; documents matching more words score higher (bleve's coordination
-// factor). The words of "phrases" are required, exclusions forbidden.
-func textQuery(t terms, raw []clause) query.Query {
-	var should []query.Query
-	for _, w := range t.words {
-		should = append(should, wordQuery(w))
+// parts, and a document must match at least k words. Documents matching
+// more words score higher (bleve's coordination factor). The words of
+// "phrases" are required, exclusions forbidden.
+func textQuery(t terms, k int) *query.BooleanQuery {
+	words := make([]query.Query, len(t.words))
+	for i, w := range t.words {
+		words[i] = wordQuery(w)
 	}
 	var must, mustNot []query.Query
 	for _, p := range t.phrases {
@@ -377,14 +419,50 @@ func textQuery(t terms, raw []clause) query.Query {
 		mustNot = append(mustNot, query.NewConjunctionQuery(all))
 	}
 	b := query.NewBooleanQuery(must, nil, mustNot)
-	if len(should) > 0 {
-		d := query.NewDisjunctionQuery(should)
+	switch {
+	case len(words) == 0:
+	case k >= len(words):
+		b.AddMust(words...)
+	case k <= 1:
+		d := query.NewDisjunctionQuery(words)
 		if len(must) == 0 {
 			d.SetMin(1)
 		}
 		b.Should = d
+	default:
+		// At least k words: any of the k-word conjunctions. Only used with
+		// k = n-1, so there are n of them.
+		var alts []query.Query
+		for _, set := range subsets(len(words), k) {
+			c := make([]query.Query, len(set))
+			for i, j := range set {
+				c[i] = words[j]
+			}
+			alts = append(alts, query.NewConjunctionQuery(c))
+		}
+		b.AddMust(query.NewDisjunctionQuery(alts))
 	}
 	return b
+}
+
+// subsets returns the k-element subsets of 0..n-1 in lexical order.
+func subsets(n, k int) [][]int {
+	var out [][]int
+	cur := make([]int, 0, k)
+	var rec func(start int)
+	rec = func(start int) {
+		if len(cur) == k {
+			out = append(out, append([]int(nil), cur...))
+			return
+		}
+		for i := start; i <= n-(k-len(cur)); i++ {
+			cur = append(cur, i)
+			rec(i + 1)
+			cur = cur[:len(cur)-1]
+		}
+	}
+	rec(0)
+	return out
 }
 
 // wordQuery matches one query term in any of its forms; the best form

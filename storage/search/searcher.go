@@ -8,7 +8,6 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search"
-	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/anliegen/anliegen"
 )
@@ -20,12 +19,8 @@ const (
 	maxOffset    = 10000
 )
 
-// Facet sizes: how many values each facet reports (months: the latest),
-// and how many keys the one facet request over fieldKeys collects.
-const (
-	facetSize    = 30
-	facetKeySize = 2000
-)
+// facetSize is how many values each facet reports (months: the latest).
+const facetSize = 30
 
 // Search returns the messages matching q within q.Scope, best first, with
 // snippets and facet counts over all matches. EInvalid for an empty or
@@ -58,18 +53,33 @@ func (x *Index) Search(ctx context.Context, q anliegen.SearchQuery) (anliegen.Se
 	if len(t.words) == 0 && len(t.phrases) == 0 {
 		return anliegen.SearchResult{}, anliegen.Invalid("q", "query has no searchable words")
 	}
-	b := textQuery(t, cs).(*query.BooleanQuery)
-	if filter != nil {
-		b.AddFilter(filter)
-	}
-	// Fetch a window of at least rerankWindow hits from the start, so that
-	// messages of one ticket can be ranked together, then cut the page.
+	// Match all words first and fall back to fewer only when that finds
+	// too little (see levels): a broad OR query would score a large share
+	// of the index for a first page made of all-word matches anyway.
 	window := max(q.Offset+limit, rerankWindow)
-	req := bleve.NewSearchRequestOptions(b, window, 0, false)
-	req.AddFacet(fieldKeys, bleve.NewFacetRequest(fieldKeys, facetKeySize))
-	res, err := x.idx.SearchInContext(ctx, req)
-	if err != nil {
-		return anliegen.SearchResult{}, fmt.Errorf("search: %w", err)
+	levels := matchLevels(len(t.words))
+	var res *bleve.SearchResult
+	var fq *facetQuery
+	for i, k := range levels {
+		last := i == len(levels)-1
+		b := textQuery(t, k)
+		if filter != nil {
+			b.AddFilter(filter)
+		}
+		fq = &facetQuery{inner: b, cache: x.facets, want: func(n uint64) bool { return last || n >= enoughHits }}
+		// Fetch a window of at least rerankWindow hits from the start, so
+		// that messages of one ticket can be ranked together, then cut the
+		// page.
+		req := bleve.NewSearchRequestOptions(fq, window, 0, false)
+		if res, err = x.idx.SearchInContext(ctx, req); err != nil {
+			return anliegen.SearchResult{}, fmt.Errorf("search: %w", err)
+		}
+		if last || res.Total >= enoughHits {
+			break
+		}
+	}
+	if fq.err != nil {
+		return anliegen.SearchResult{}, fmt.Errorf("search: %w", fq.err)
 	}
 	page := rerank(res.Hits)
 	page = page[min(q.Offset, len(page)):min(q.Offset+limit, len(page))]
@@ -77,7 +87,7 @@ func (x *Index) Search(ctx context.Context, q anliegen.SearchQuery) (anliegen.Se
 	if err != nil {
 		return anliegen.SearchResult{}, err
 	}
-	out := anliegen.SearchResult{Hits: hits, Total: res.Total, Facets: facets(res.Facets)}
+	out := anliegen.SearchResult{Hits: hits, Total: res.Total, Facets: facets(fq.counts)}
 	return out, nil
 }
 
@@ -235,21 +245,28 @@ func (x *Index) load(ctx context.Context, dms search.DocumentMatchCollection) (m
 	return out, nil
 }
 
-func facets(fr search.FacetResults) map[string][]anliegen.FacetCount {
+func facets(counts map[string]int) map[string][]anliegen.FacetCount {
 	out := make(map[string][]anliegen.FacetCount, len(facetKinds))
 	for _, name := range facetKinds {
 		out[name] = []anliegen.FacetCount{}
 	}
-	if f := fr[fieldKeys]; f != nil && f.Terms != nil {
-		for _, t := range f.Terms.Terms() { // by count, most first
-			if name, ok := facetKinds[t.Term[:min(2, len(t.Term))]]; ok {
-				out[name] = append(out[name], anliegen.FacetCount{Term: t.Term[2:], Count: t.Count})
-			}
+	for k, n := range counts {
+		if name, ok := facetKinds[k[:min(2, len(k))]]; ok {
+			out[name] = append(out[name], anliegen.FacetCount{Term: k[2:], Count: n})
 		}
 	}
 	for name, cs := range out {
 		if name == "month" {
+			// The latest months.
 			sort.Slice(cs, func(i, j int) bool { return cs[i].Term > cs[j].Term })
+		} else {
+			// The most frequent values, then by name for a stable order.
+			sort.Slice(cs, func(i, j int) bool {
+				if cs[i].Count != cs[j].Count {
+					return cs[i].Count > cs[j].Count
+				}
+				return cs[i].Term < cs[j].Term
+			})
 		}
 		out[name] = cs[:min(len(cs), facetSize)]
 	}
