@@ -41,7 +41,7 @@ var (
 
 // mappingVersion names the mapping and analysis in newMapping; bump it
 // when they change, and Run rebuilds an index of an older version.
-const mappingVersion = "5"
+const mappingVersion = "6"
 
 const currentFile = "CURRENT"
 
@@ -195,10 +195,16 @@ func (x *Index) openBleve(name string) (bleve.Index, error) {
 	return idx, nil
 }
 
+// runtimeConfig configures scorch. Batches are unsafe: Batch returns
+// once the documents are searchable, before they are on disk, which saves
+// a wait per batch. A crash may lose the latest batches, but the
+// checkpoint is written in the same batch as the documents it covers, so
+// the indexer replays exactly what was lost (Rebuild waits for its data).
 func (x *Index) runtimeConfig() map[string]any {
 	return map[string]any{
 		"read_only":    x.readOnly,
 		"bolt_timeout": x.opts.LockTimeout.String(),
+		"unsafe_batch": true,
 	}
 }
 
@@ -211,9 +217,9 @@ func lockError(err error) error {
 }
 
 func newAnalyzer(idx bleve.Index) (analyzer, error) {
-	a := idx.Mapping().AnalyzerNamed(analyzerDE)
-	if a == nil {
-		return analyzer{}, errors.New("open index: mapping lacks the German analyzer")
+	a, err := newGermanAnalyzer(idx.Mapping())
+	if err != nil {
+		return analyzer{}, fmt.Errorf("open index: %w", err)
 	}
 	return analyzer{a: a}, nil
 }

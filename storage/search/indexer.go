@@ -210,11 +210,7 @@ func addDocs(idx bleve.Index, b *bleve.Batch, docs []anliegen.IndexDoc) error {
 		if d.Direction == anliegen.DirectionNote {
 			continue
 		}
-		doc, err := db.document(d, answered[d.TicketID])
-		if err != nil {
-			return err
-		}
-		if err := b.IndexAdvanced(doc); err != nil {
+		if err := b.IndexAdvanced(db.document(d, answered[d.TicketID])); err != nil {
 			return fmt.Errorf("index message %d: %w", d.MessageID, err)
 		}
 	}

@@ -30,13 +30,10 @@ const (
 	fieldText     = "text" // subject and text, German analyzer
 	fieldReversed = "rev"  // long words reversed, to find words by their ending
 	// fieldKeys holds the facet keywords of a document as "<kind>:<value>"
-	// (see the key kinds below), for filters and, from its doc values,
-	// facets. One field instead of one per kind makes a facet request read
-	// one doc value per hit instead of five, the largest cost of a search
-	// with many hits.
-	fieldKeys    = "k"
-	fieldFlags   = "f"       // keys that only filter: direction, answered
-	fieldCreated = "created" // day of created_at, for date filters
+	// (see the key kinds below), for filters and facets. Facets are
+	// counted from its postings (see facetQuery), so it has no doc values.
+	fieldKeys  = "k"
+	fieldFlags = "f" // keys that only filter: direction, answered, day
 )
 
 // Key kinds in fieldKeys, and the facet each one feeds.
@@ -48,6 +45,10 @@ const (
 	keyMonth      = "m:" // created_at as YYYY-MM
 	keyDirection  = "r:"
 	keyAnswered   = "a:" // "a:1" on inbound documents of tickets with a reply
+	// keyDay is the UTC day of created_at as YYYYMMDD, for date filters:
+	// a range of days is a range of terms. A date field would index 16
+	// numeric terms per document.
+	keyDay = "c:"
 )
 
 // facetKinds maps key kinds to facet names in SearchResult.Facets.
@@ -137,7 +138,7 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	keys.Store = false
 	keys.IncludeInAll = false
 	keys.IncludeTermVectors = false
-	keys.DocValues = true // bleve computes facets from doc values
+	keys.DocValues = false
 	keys.SkipFreqNorm = true
 	doc.AddFieldMappingsAt(fieldKeys, keys)
 	flags := mapping.NewKeywordFieldMapping()
@@ -147,12 +148,6 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	flags.DocValues = false
 	flags.SkipFreqNorm = true
 	doc.AddFieldMappingsAt(fieldFlags, flags)
-
-	created := mapping.NewDateTimeFieldMapping()
-	created.Store = false
-	created.IncludeInAll = false
-	created.DocValues = false
-	doc.AddFieldMappingsAt(fieldCreated, created)
 
 	// No "_all" composite field: every query names its field, and _all
 	// would index all text a second time.
@@ -189,32 +184,32 @@ func parseDocID(id string) (ticketID, messageID int64, err error) {
 }
 
 // builder makes bleve documents directly rather than through the
-// mapping, so that fieldKeys can keep its doc values uncompressed: a facet
-// request reads them for every hit, and decompressing them was a third of
-// its cost. The fields are those newMapping declares.
+// mapping, so that the text is analysed once for both text fields (see
+// docAnalysis). The fields are those newMapping declares.
 type builder struct {
-	text, reversed, keyword analysis.Analyzer
+	text, keyword analysis.Analyzer
 }
 
 func newBuilder(m mapping.IndexMapping) (*builder, error) {
-	b := &builder{
-		text:     m.AnalyzerNamed(analyzerDE),
-		reversed: m.AnalyzerNamed(analyzerReversed),
-		keyword:  m.AnalyzerNamed(keyword.Name),
+	text, err := newGermanAnalyzer(m)
+	if err != nil {
+		return nil, err
 	}
-	if b.text == nil || b.reversed == nil || b.keyword == nil {
-		return nil, errors.New("index mapping lacks an analyzer")
+	b := &builder{text: text, keyword: m.AnalyzerNamed(keyword.Name)}
+	if b.keyword == nil {
+		return nil, errors.New("index mapping lacks the keyword analyzer")
 	}
 	return b, nil
 }
 
 // document returns what bleve indexes of d. answered says whether d's
 // ticket has an outbound message (Similar looks only at those).
-func (b *builder) document(d *anliegen.IndexDoc, answered bool) (*document.Document, error) {
+func (b *builder) document(d *anliegen.IndexDoc, answered bool) *document.Document {
 	text := []byte(docText(d))
 	doc := document.NewDocument(docID(d.TicketID, d.MessageID))
-	doc.AddField(document.NewTextFieldCustom(fieldText, nil, text, index.IndexField, b.text))
-	doc.AddField(document.NewTextFieldCustom(fieldReversed, nil, text, index.IndexField|index.SkipFreqNorm, b.reversed))
+	da := &docAnalysis{a: b.text}
+	doc.AddField(document.NewTextFieldCustom(fieldText, nil, text, index.IndexField, textTokens{da}))
+	doc.AddField(document.NewTextFieldCustom(fieldReversed, nil, text, index.IndexField|index.SkipFreqNorm, reversedTokens{da}))
 	keys := []string{keyMonth + d.CreatedAt.UTC().Format("2006-01")}
 	for _, kv := range [][2]string{
 		{keyDepartment, d.Department}, {keyPlatform, string(d.Platform)}, {keyStatus, string(d.Status)},
@@ -226,24 +221,24 @@ func (b *builder) document(d *anliegen.IndexDoc, answered bool) (*document.Docum
 	for _, t := range d.Tags {
 		keys = append(keys, keyTag+t)
 	}
-	opts := index.IndexField | index.DocValues | index.SkipFreqNorm | index.SkipDVCompression
+	opts := index.IndexField | index.SkipFreqNorm
 	for i, k := range keys {
 		doc.AddField(document.NewTextFieldCustom(fieldKeys, []uint64{uint64(i)}, []byte(k), opts, b.keyword))
 	}
-	flags := []string{keyDirection + string(d.Direction)}
+	flags := []string{keyDirection + string(d.Direction), dayKey(d.CreatedAt)}
 	if answered && d.Direction == anliegen.DirectionIn {
 		flags = append(flags, keyAnswered+"1")
 	}
 	for i, f := range flags {
-		doc.AddField(document.NewTextFieldCustom(fieldFlags, []uint64{uint64(i)}, []byte(f), index.IndexField|index.SkipFreqNorm, b.keyword))
+		doc.AddField(document.NewTextFieldCustom(fieldFlags, []uint64{uint64(i)}, []byte(f), opts, b.keyword))
 	}
-	created, err := document.NewDateTimeFieldWithIndexingOptions(fieldCreated, nil, day(d.CreatedAt), time.RFC3339, index.IndexField)
-	if err != nil {
-		return nil, fmt.Errorf("index message %d: %w", d.MessageID, err)
-	}
-	doc.AddField(created)
 	doc.SetIndexed()
-	return doc, nil
+	return doc
+}
+
+// dayKey is the flag of t's UTC day.
+func dayKey(t time.Time) string {
+	return keyDay + t.UTC().Format("20060102")
 }
 
 // docText is the searchable text of d; snippets are cut from the same string.
@@ -254,9 +249,3 @@ func docText(d *anliegen.IndexDoc) string {
 	return d.Subject + "\n" + d.Text
 }
 
-// day truncates t to its day in UTC. Date filters work by day: one
-// indexed value per day instead of one per second keeps the numeric terms
-// of the date field shared between documents.
-func day(t time.Time) time.Time {
-	return t.UTC().Truncate(24 * time.Hour)
-}

@@ -556,17 +556,22 @@ func filterQuery(scope anliegen.Scope, departments []string, platforms []anliege
 		fs = append(fs, key(keyTag, tag))
 	}
 	if !from.IsZero() || !to.IsZero() {
-		// Dates are indexed by UTC day (see day): the range covers the
+		// Dates are indexed by UTC day (see dayKey): the range covers the
 		// days of from through to, to's day only if to is past midnight.
+		lo, hi := keyDay, keyDay+"~" // "~" sorts after every digit
 		if !from.IsZero() {
-			from = day(from)
+			lo = dayKey(from)
 		}
-		if !to.IsZero() && !day(to).Equal(to) {
-			to = day(to).Add(24 * time.Hour)
+		if !to.IsZero() {
+			end := to.UTC()
+			if end.Equal(end.Truncate(24 * time.Hour)) {
+				end = end.Add(-time.Nanosecond)
+			}
+			hi = dayKey(end)
 		}
-		incl, excl := true, false
-		r := query.NewDateRangeInclusiveQuery(from, to, &incl, &excl)
-		r.SetField(fieldCreated)
+		incl := true
+		r := query.NewTermRangeInclusiveQuery(lo, hi, &incl, &incl)
+		r.SetField(fieldFlags)
 		fs = append(fs, r)
 	}
 	if len(fs) == 0 {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -16,11 +17,14 @@ import (
 	"github.com/anliegen/anliegen"
 )
 
-// Rebuild sizes: tickets per ScanIndexDocs call and documents per bleve
-// batch. Large batches make fewer, larger segments and build fastest.
+// Rebuild sizes: tickets per ScanIndexDocs call, documents per bleve
+// batch, and batches built at once. Large batches make fewer, larger
+// segments; two builders keep both cores busy (bleve builds a batch's
+// segment on one goroutine).
 const (
-	rebuildTickets = 1000
-	rebuildBatch   = 5000
+	rebuildTickets  = 1000
+	rebuildBatch    = 10000
+	rebuildBuilders = 2
 )
 
 // Rebuild builds a fresh index from src in a new directory and swaps it in
@@ -59,36 +63,101 @@ func (x *Index) Rebuild(ctx context.Context, src anliegen.IndexSource) error {
 }
 
 // fill indexes every document of src into idx and sets its checkpoint.
+// One goroutine reads the store while rebuildBuilders goroutines analyse
+// and index batches; the checkpoint goes in last, after every batch is in,
+// and fill waits until it is on disk.
 func fill(ctx context.Context, idx bleve.Index, src anliegen.IndexSource, checkpoint int64) (int, error) {
-	b := idx.NewBatch()
-	total := 0
-	after := int64(0)
-	for {
-		docs, next, err := src.ScanIndexDocs(ctx, after, rebuildTickets)
-		if err != nil {
-			return total, fmt.Errorf("scan documents after ticket %d: %w", after, err)
-		}
-		if err := addDocs(idx, b, docs); err != nil {
-			return total, err
-		}
-		total += len(docs)
-		if b.Size() >= rebuildBatch || next == 0 {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	docs := make(chan []anliegen.IndexDoc, rebuildBuilders)
+	errs := make(chan error, rebuildBuilders+1)
+	var total int
+	go func() {
+		defer close(docs)
+		after := int64(0)
+		for {
+			ds, next, err := src.ScanIndexDocs(ctx, after, rebuildTickets)
+			if err != nil {
+				errs <- fmt.Errorf("scan documents after ticket %d: %w", after, err)
+				return
+			}
+			total += len(ds)
+			select {
+			case docs <- ds:
+			case <-ctx.Done():
+				return
+			}
 			if next == 0 {
-				b.SetInternal(keyCheckpoint, []byte(strconv.FormatInt(checkpoint, 10)))
+				return
 			}
-			if err := idx.Batch(b); err != nil {
-				return total, fmt.Errorf("index batch: %w", err)
+			if next <= after {
+				errs <- fmt.Errorf("scan documents: cursor went from %d back to %d", after, next)
+				return
 			}
-			b.Reset()
+			after = next
 		}
-		if next == 0 {
-			return total, compact(ctx, idx)
-		}
-		if next <= after {
-			return total, fmt.Errorf("scan documents: cursor went from %d back to %d", after, next)
-		}
-		after = next
+	}()
+	var wg sync.WaitGroup
+	for range rebuildBuilders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := idx.NewBatch()
+			flush := func() error {
+				if b.Size() == 0 {
+					return nil
+				}
+				if err := idx.Batch(b); err != nil {
+					return fmt.Errorf("index batch: %w", err)
+				}
+				b.Reset()
+				return nil
+			}
+			for ds := range docs {
+				err := addDocs(idx, b, ds)
+				if err == nil && b.Size() >= rebuildBatch {
+					err = flush()
+				}
+				if err != nil {
+					errs <- err
+					cancel()
+					return
+				}
+			}
+			if err := flush(); err != nil {
+				errs <- err
+				cancel()
+			}
+		}()
 	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return 0, err
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	// The last batch carries the checkpoint; with unsafe batches (see
+	// runtimeConfig) Batch returns before the data is on disk, so wait
+	// for it: the new index must be complete on disk before CURRENT
+	// names it.
+	b := idx.NewBatch()
+	b.SetInternal(keyCheckpoint, []byte(strconv.FormatInt(checkpoint, 10)))
+	persisted := make(chan error, 1)
+	b.SetPersistedCallback(func(err error) { persisted <- err })
+	if err := idx.Batch(b); err != nil {
+		return 0, fmt.Errorf("index batch: %w", err)
+	}
+	select {
+	case err := <-persisted:
+		if err != nil {
+			return 0, fmt.Errorf("persist index: %w", err)
+		}
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	return total, compact(ctx, idx)
 }
 
 // swap makes idx the live index: CURRENT first, so a crash after it opens
