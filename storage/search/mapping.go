@@ -248,4 +248,3 @@ func docText(d *anliegen.IndexDoc) string {
 	}
 	return d.Subject + "\n" + d.Text
 }
-
