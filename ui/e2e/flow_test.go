@@ -308,7 +308,20 @@ func TestReconnect(t *testing.T) {
 	for i := 2; i <= 4; i++ {
 		post(i)
 	}
-	time.Sleep(1500 * time.Millisecond) // the poller ingests them while the browser is cut off
+	// The poller ingests them while the browser is cut off.
+	waitStore(t, "tickets stored while offline", func() (bool, error) {
+		page, err := a.DB.ListTickets(context.Background(), anliegen.TicketFilter{Scope: anliegen.ScopeAll, Limit: 20})
+		if err != nil {
+			return false, err
+		}
+		n := 0
+		for _, tk := range page.Items {
+			if strings.Contains(tk.Preview, "Reconnect0") {
+				n++
+			}
+		}
+		return n == 4, nil
+	})
 	p.restore()
 	run(t, ctx, "reconnected", chromedp.WaitVisible(chromedp.CSS(".banner.online")))
 	post(5)

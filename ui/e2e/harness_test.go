@@ -143,7 +143,8 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// browser starts a fresh headless Chromium at 1366×768 and returns a tab
+// browser starts a fresh headless Chromium with a 1366×768 viewport (the
+// window size alone leaves a shorter one) and returns a tab
 // context; each call gets its own profile (cookies).
 func browser(t *testing.T) context.Context {
 	t.Helper()
@@ -178,8 +179,8 @@ func browser(t *testing.T) context.Context {
 	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true})
 		return err
-	})); err != nil {
-		t.Fatalf("emulate focus: %v", err)
+	}), chromedp.EmulateViewport(1366, 768)); err != nil {
+		t.Fatalf("emulate focus and a 1366×768 viewport: %v", err)
 	}
 	tctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
 	t.Cleanup(cancelT)
