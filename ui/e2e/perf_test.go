@@ -30,22 +30,36 @@ func TestInboxFirstPaint(t *testing.T) {
 	}
 	ctx := browser(t)
 	login(t, ctx, a, "agent")
-	var best float64
-	for i := 0; i < 3; i++ {
-		run(t, ctx, "reload inbox", chromedp.Navigate(a.URL+"/?r="+fmt.Sprint(i)+"#/?status=resolved"),
-			waitJS(`document.querySelectorAll("table.tickets tbody tr").length >= 50`))
+	// paint loads the inbox at hash and returns performance.now() at the
+	// first animation frame after ready holds: from navigation start, in
+	// the browser's clock.
+	paint := func(i int, hash, ready string) float64 {
+		run(t, ctx, "reload inbox", chromedp.Navigate(a.URL+"/?r="+fmt.Sprint(i)+hash), waitJS(ready))
 		ms, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`new Promise(r => requestAnimationFrame(() => r(performance.now())))`, chromedp.EvalAwaitPromise))
 		if err != nil {
 			t.Fatal(err)
 		}
+		return ms
+	}
+	// The anchor is the same page with a filter that matches nothing
+	// (closed tickets): session check, departments and one list request,
+	// without the rows.
+	var best, anchor float64
+	for i := 0; i < 3; i++ {
+		ms := paint(2*i, "#/?status=resolved", `document.querySelectorAll("table.tickets tbody tr").length >= 50`)
 		if i == 0 || ms < best {
 			best = ms
 		}
-		t.Logf("inbox first paint with 1000 tickets in the store: %.0f ms", ms)
+		empty := paint(2*i+1, "#/?status=closed", `document.getElementById("inbox-h") && !document.querySelector(".list [role=status]")`)
+		if i == 0 || empty < anchor {
+			anchor = empty
+		}
+		t.Logf("inbox first paint, 50 of 1000 tickets: %.0f ms; empty list: %.0f ms", ms, empty)
 	}
+	run(t, ctx, "list again", chromedp.Navigate(a.URL+"/#/?status=resolved"), waitJS(`document.querySelectorAll("table.tickets tbody tr").length >= 50`))
 	n := eval[int](t, ctx, `document.querySelectorAll("table.tickets tbody tr").length`)
 	if n != 50 {
 		t.Errorf("first page shows %d rows, want 50", n)
 	}
-	t.Logf("best: %.0f ms", best)
+	t.Logf("best: %.0f ms with 1000 tickets, %.0f ms empty (ratio %.2f)", best, anchor, best/anchor)
 }
