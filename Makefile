@@ -14,6 +14,8 @@ test: deps test-ui test-go
 deps:
 	bash .ci/install-deps
 
+# The browser tests (ui/e2e: main flow by keyboard, accessibility, search,
+# reconnect, first paint) run here with everything else, under -race.
 test-go:
 	$(GO) test -race -count=1 -timeout 20m ./...
 
