@@ -70,7 +70,7 @@ func (h *Hub) Serve(ctx context.Context, conn *websocket.Conn, s Session) {
 		s.Since, s.Resume = h.last, true
 	}
 	// Not live yet: next is set when the replay has caught up.
-	h.clients[c] = struct{}{}
+	h.addClient(c)
 	h.mu.Unlock()
 
 	writerDone := make(chan struct{})
@@ -107,11 +107,31 @@ func (c *client) closeWith(code int, reason string) {
 	c.close()
 }
 
-func (c *client) write(b []byte) error {
-	if err := c.conn.SetWriteDeadline(time.Now().Add(c.h.cfg.WriteTimeout)); err != nil {
+// writeFrames writes frames in one system call (writev), with one write
+// deadline for all. Data frames bypass gorilla's writer, which sends one
+// message per call: a writer that fell behind (a busy machine, a burst of
+// events) catches up with one write instead of one per event. This is
+// sound because the server enables no compression, the frames are
+// complete, and the socket's own write lock keeps a concurrent control
+// frame (WriteControl: pong, close) from landing inside one of them.
+func (c *client) writeFrames(fs []*frame) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	nc := c.conn.NetConn()
+	if err := nc.SetWriteDeadline(time.Now().Add(c.h.cfg.WriteTimeout)); err != nil {
 		return err
 	}
-	err := c.conn.WriteMessage(websocket.TextMessage, b)
+	var err error
+	if len(fs) == 1 {
+		_, err = nc.Write(fs[0].wire)
+	} else {
+		bufs := make(net.Buffers, len(fs))
+		for i, f := range fs {
+			bufs[i] = f.wire
+		}
+		_, err = bufs.WriteTo(nc)
+	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		c.h.dropped.Add(1)
@@ -182,10 +202,8 @@ func (c *client) catchUp(ctx context.Context, since int64, resume bool) (int64, 
 			c.next = h.head
 			snapshot := h.presenceFor(c)
 			h.mu.Unlock()
-			for _, b := range snapshot {
-				if err := c.write(b); err != nil {
-					return 0, err
-				}
+			if err := c.writeFrames(snapshot); err != nil {
+				return 0, err
 			}
 			return pos, nil
 		}
@@ -204,11 +222,16 @@ func (c *client) catchUp(ctx context.Context, since int64, resume bool) (int64, 
 			continue
 		}
 		v := c.viewer.Load()
+		out := make([]*frame, 0, batchSize)
 		for i := range evs {
-			if b := frameFor(newEntry(&evs[i]), v); b != nil {
-				if err := c.write(b); err != nil {
+			if f := frameFor(newEntry(&evs[i]), v); f != nil {
+				out = append(out, f)
+			}
+			if len(out) == batchSize || i == len(evs)-1 {
+				if err := c.writeFrames(out); err != nil {
 					return 0, err
 				}
+				out = out[:0]
 			}
 			pos = evs[i].ID
 		}
@@ -220,6 +243,7 @@ func (c *client) catchUp(ctx context.Context, since int64, resume bool) (int64, 
 func (c *client) drain(pos *int64) bool {
 	h := c.h
 	var batch [batchSize]*entry
+	var out [batchSize]*frame
 	for {
 		h.mu.RLock()
 		lag := h.head - c.next
@@ -239,6 +263,7 @@ func (c *client) drain(pos *int64) bool {
 			return true
 		}
 		v := c.viewer.Load()
+		fs := out[:0]
 		for _, e := range batch[:n] {
 			if e.id != 0 {
 				if e.id <= *pos {
@@ -246,11 +271,12 @@ func (c *client) drain(pos *int64) bool {
 				}
 				*pos = e.id
 			}
-			if b := frameFor(e, v); b != nil {
-				if c.write(b) != nil {
-					return false
-				}
+			if f := frameFor(e, v); f != nil {
+				fs = append(fs, f)
 			}
+		}
+		if c.writeFrames(fs) != nil {
+			return false
 		}
 	}
 }
@@ -277,8 +303,7 @@ func (c *client) readLoop(ctx context.Context) {
 // remove forgets c and announces that its presence ended.
 func (h *Hub) remove(c *client) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	delete(h.clients, c)
+	h.removeClient(c)
 	left := false
 	for k, st := range h.presence {
 		if k.c == c {
@@ -287,7 +312,9 @@ func (h *Hub) remove(c *client) {
 			left = true
 		}
 	}
+	cs := h.wakeList
+	h.mu.Unlock()
 	if left {
-		h.wakeAll()
+		wake(cs)
 	}
 }

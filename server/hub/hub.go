@@ -18,8 +18,10 @@ package hub
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -86,14 +88,41 @@ type Viewer struct {
 	SeesHealth bool
 }
 
-// entry is one frame in the ring, immutable once pushed.
+// entry is one event (or presence change) in the ring, immutable once
+// pushed.
 type entry struct {
 	id       int64 // event id; 0 for presence
 	typ      anliegen.EventType
 	dept     string
 	prevDept string
-	full     []byte // the whole event
-	stripped []byte // without content, for the department that lost the ticket
+	full     *frame // the whole event
+	stripped *frame // without content, for the department that lost the ticket
+}
+
+// frame is one encoded event with its websocket framing, built once and
+// written as is to every client that may see it.
+type frame struct {
+	data []byte // the JSON object
+	wire []byte // the websocket text frame carrying data
+}
+
+// newFrame frames JSON data as one unmasked, final text frame (RFC 6455,
+// section 5.2), as a server sends it. Writers put several frames into one
+// write (see client.writeFrames), which gorilla's API cannot do.
+func newFrame(data []byte) *frame {
+	n := len(data)
+	var head []byte
+	switch {
+	case n < 126:
+		head = []byte{0x81, byte(n)}
+	case n <= 0xffff:
+		head = []byte{0x81, 126, byte(n >> 8), byte(n)}
+	default:
+		head = binary.BigEndian.AppendUint64([]byte{0x81, 127}, uint64(n))
+	}
+	wire := make([]byte, 0, len(head)+n)
+	wire = append(append(wire, head...), data...)
+	return &frame{data: wire[len(head):], wire: wire}
 }
 
 // Hub follows the events log and serves websocket clients.
@@ -104,11 +133,16 @@ type Hub struct {
 
 	// mu guards the fields below. Writers only read the ring, under RLock,
 	// so 500 of them draining one new frame do not queue behind each other.
-	mu       sync.RWMutex
-	ring     []*entry
-	head     uint64 // sequence number of the next entry
-	last     int64  // highest event id in the ring
-	clients  map[*client]struct{}
+	mu      sync.RWMutex
+	ring    []*entry
+	head    uint64 // sequence number of the next entry
+	last    int64  // highest event id in the ring
+	clients map[*client]struct{}
+	// wakeList holds the same clients as a slice that is replaced, never
+	// changed, so that the clients are woken after h.mu is released: a
+	// writer woken while the pump still holds the lock would block on its
+	// read lock and need a second wake-up.
+	wakeList []*client
 	presence map[presenceKey]presenceState
 	closed   bool
 
@@ -220,8 +254,9 @@ func (h *Hub) pump(ctx context.Context) {
 			h.push(e)
 		}
 		h.last = evs[len(evs)-1].ID
-		h.wakeAll()
+		cs := h.wakeList
 		h.mu.Unlock()
+		wake(cs)
 		h.events.Add(int64(len(evs)))
 		h.lastID.Store(evs[len(evs)-1].ID)
 		if len(evs) < h.cfg.Page {
@@ -242,18 +277,31 @@ func (h *Hub) push(e *entry) {
 	h.head++
 }
 
-// wakeAll tells every live client there is something new; h.mu is held.
-func (h *Hub) wakeAll() {
-	for c := range h.clients {
+// wake tells clients there is something new. Call it without h.mu.
+func wake(cs []*client) {
+	for _, c := range cs {
 		c.wakeUp()
+	}
+}
+
+// addClient and removeClient keep clients and wakeList; h.mu is held.
+func (h *Hub) addClient(c *client) {
+	h.clients[c] = struct{}{}
+	h.wakeList = append(slices.Clip(h.wakeList), c)
+}
+
+func (h *Hub) removeClient(c *client) {
+	delete(h.clients, c)
+	if i := slices.Index(h.wakeList, c); i >= 0 {
+		h.wakeList = slices.Concat(h.wakeList[:i], h.wakeList[i+1:])
 	}
 }
 
 func newEntry(ev *anliegen.Event) *entry {
 	e := &entry{id: ev.ID, typ: ev.Type, dept: ev.Department, prevDept: ev.PrevDepartment}
-	e.full = mustJSON(ev)
+	e.full = newFrame(mustJSON(ev))
 	if ev.PrevDepartment != "" {
-		e.stripped = mustJSON(strip(ev))
+		e.stripped = newFrame(mustJSON(strip(ev)))
 	}
 	return e
 }
@@ -276,7 +324,7 @@ func mustJSON(v any) []byte {
 }
 
 // frameFor returns the frame v may see for e, nil if none.
-func frameFor(e *entry, v *Viewer) []byte {
+func frameFor(e *entry, v *Viewer) *frame {
 	switch {
 	case e.typ == anliegen.EventChannelHealth:
 		if v.SeesHealth {

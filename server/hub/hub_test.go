@@ -1,10 +1,16 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/anliegen/anliegen"
 )
@@ -31,14 +37,15 @@ func TestFrameFor(t *testing.T) {
 	}
 	for _, tc := range cases {
 		tc.ev.ID, tc.ev.TicketID, tc.ev.MessageID = 7, 3, 9
-		b := frameFor(newEntry(&tc.ev), tc.v)
-		if (b != nil) != tc.sees {
-			t.Errorf("%s: frame %s, want sees=%v", tc.name, b, tc.sees)
+		f := frameFor(newEntry(&tc.ev), tc.v)
+		if (f != nil) != tc.sees {
+			t.Errorf("%s: frame %v, want sees=%v", tc.name, f, tc.sees)
 			continue
 		}
-		if b == nil {
+		if f == nil {
 			continue
 		}
+		b := f.data
 		var got anliegen.Event
 		if err := json.Unmarshal(b, &got); err != nil {
 			t.Fatal(err)
@@ -55,7 +62,7 @@ func TestPresenceExpires(t *testing.T) {
 	c := &client{h: h, wake: make(chan struct{}, 1)}
 	v := &Viewer{UserID: 1, Login: "anna", Scope: anliegen.Scope{All: true}}
 	c.viewer.Store(v)
-	h.clients[c] = struct{}{}
+	h.addClient(c)
 	now := time.Now()
 	h.presence[presenceKey{ticket: 5, c: c}] = presenceState{state: PresenceViewing, dept: "abfall", at: now, viewer: *v}
 	h.expirePresence(now.Add(30 * time.Second))
@@ -67,7 +74,7 @@ func TestPresenceExpires(t *testing.T) {
 		t.Fatalf("presence not expired: %d left, %d frames", len(h.presence), h.head)
 	}
 	var f presenceFrame
-	if err := json.Unmarshal(h.ring[0].full, &f); err != nil {
+	if err := json.Unmarshal(h.ring[0].full.data, &f); err != nil {
 		t.Fatal(err)
 	}
 	if f.ID != 0 || f.TicketID != 5 || f.Data.State != PresenceLeft || f.Data.Login != "anna" {
@@ -104,4 +111,53 @@ func FuzzReceive(f *testing.F) {
 			t.Fatalf("message %q: %d frames", msg, h.head)
 		}
 	})
+}
+
+// TestWriteFrames sends frames of every header size, alone and batched in
+// one write, and reads them back with gorilla's client: the hand-made
+// framing must be what a websocket client expects.
+func TestWriteFrames(t *testing.T) {
+	sizes := []int{0, 1, 125, 126, 127, 1000, 65535, 65536, 70000}
+	var want [][]byte
+	for i, n := range sizes {
+		b := bytes.Repeat([]byte{'a' + byte(i)}, n)
+		want = append(want, b)
+	}
+	up := websocket.Upgrader{}
+	srvErr := make(chan error, 1)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			srvErr <- err
+			return
+		}
+		c := &client{h: New(Config{}), conn: conn}
+		var fs []*frame
+		for _, b := range want {
+			fs = append(fs, newFrame(b))
+		}
+		err = c.writeFrames(fs[:1]) // one frame alone
+		if err == nil {
+			err = c.writeFrames(fs[1:]) // the rest in one write
+		}
+		srvErr <- err
+	}))
+	defer ts.Close()
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for i, w := range want {
+		typ, got, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatalf("frame %d (%d bytes): %v", i, len(w), err)
+		}
+		if typ != websocket.TextMessage || !bytes.Equal(got, w) {
+			t.Fatalf("frame %d: type %d, %d bytes, want text of %d bytes", i, typ, len(got), len(w))
+		}
+	}
+	if err := <-srvErr; err != nil {
+		t.Fatal(err)
+	}
 }

@@ -33,7 +33,7 @@ type presenceState struct {
 	dept   string
 	at     time.Time
 	viewer Viewer
-	frame  []byte
+	frame  *frame
 }
 
 // clientMessage is what a client sends.
@@ -63,7 +63,7 @@ type presenceFrame struct {
 func presenceEntry(ticket int64, st presenceState, state string) *entry {
 	b, _ := json.Marshal(presenceFrame{Type: anliegen.EventPresence, TicketID: ticket,
 		Data: presenceData{UserID: st.viewer.UserID, Login: st.viewer.Login, Name: st.viewer.Name, State: state}})
-	return &entry{typ: anliegen.EventPresence, dept: st.dept, full: b}
+	return &entry{typ: anliegen.EventPresence, dept: st.dept, full: newFrame(b)}
 }
 
 // receive handles one message from c. Anything but a well-formed presence
@@ -96,27 +96,29 @@ func (h *Hub) receive(ctx context.Context, c *client, msg []byte) {
 	st.frame = e.full
 	key := presenceKey{ticket: m.TicketID, c: c}
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	prev, had := h.presence[key]
 	if m.State == PresenceLeft {
 		if !had {
+			h.mu.Unlock()
 			return
 		}
 		delete(h.presence, key)
 	} else {
 		h.presence[key] = st
 		if had && prev.state == m.State {
+			h.mu.Unlock()
 			return // a repeat only keeps it alive
 		}
 	}
 	h.push(e)
-	h.wakeAll()
+	cs := h.wakeList
+	h.mu.Unlock()
+	wake(cs)
 }
 
 // expirePresence ends presence not repeated within PresenceTTL.
 func (h *Hub) expirePresence(now time.Time) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	expired := false
 	for k, st := range h.presence {
 		if now.Sub(st.at) > h.cfg.PresenceTTL {
@@ -125,16 +127,18 @@ func (h *Hub) expirePresence(now time.Time) {
 			expired = true
 		}
 	}
+	cs := h.wakeList
+	h.mu.Unlock()
 	if expired {
-		h.wakeAll()
+		wake(cs)
 	}
 }
 
 // presenceFor returns the current presence frames c may see, other than
 // its own, for a client going live; h.mu is held.
-func (h *Hub) presenceFor(c *client) [][]byte {
+func (h *Hub) presenceFor(c *client) []*frame {
 	v := c.viewer.Load()
-	var out [][]byte
+	var out []*frame
 	for k, st := range h.presence {
 		if k.c != c && v.Scope.Allows(st.dept) {
 			out = append(out, st.frame)
