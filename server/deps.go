@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/anliegen/anliegen"
 )
@@ -12,9 +13,11 @@ import (
 // storage implements the anliegen services, storage/search the Searcher,
 // the connectors runtime the channel-related interfaces below.
 type Deps struct {
-	Logger   *slog.Logger
-	Tickets  anliegen.TicketService
-	Events   anliegen.EventService
+	Logger  *slog.Logger
+	Tickets anliegen.TicketService
+	Events  anliegen.EventService
+	// Users is the account store. When it is also a SessionExtender
+	// (storage.DB is), sessions slide: see Config.SessionTTL.
 	Users    anliegen.UserService
 	Admin    anliegen.AdminService
 	Channels anliegen.ChannelService
@@ -39,6 +42,13 @@ type Deps struct {
 	Hooks WebhookHandler
 	// Gauges feeds the operational gauges of /metrics.
 	Gauges GaugeSource
+}
+
+// SessionExtender moves a session's expiry forward (sliding expiry). It
+// must leave unknown, revoked and expired sessions as they are, and never
+// shorten one.
+type SessionExtender interface {
+	ExtendSession(ctx context.Context, token string, expiresAt time.Time) error
 }
 
 // ReadinessChecker is asked by /readyz. Ready returns nil when the store is

@@ -111,6 +111,7 @@ func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		sess = s.slide(c, sess, token)
 		c.Set(ctxUser, &u)
 		c.Set(ctxSession, sess)
 		c.Set(ctxToken, token)
@@ -133,13 +134,45 @@ func (s *Server) sessionOf(c echo.Context) (anliegen.Session, anliegen.User, str
 	}
 	// The store checks expiry too; checking here against the server's clock
 	// keeps one notion of time for the cookie and the session.
-	if !sess.ExpiresAt.IsZero() && !s.cfg.Now().Before(sess.ExpiresAt) {
+	now := s.cfg.Now()
+	if !sess.ExpiresAt.IsZero() && !now.Before(sess.ExpiresAt) ||
+		!sess.CreatedAt.IsZero() && !now.Before(sess.CreatedAt.Add(s.cfg.SessionMaxAge)) {
 		return sess, u, "", anliegen.Errorf(anliegen.EUnauthorized, "session expired, please log in again")
 	}
 	if u.Disabled {
 		return sess, u, "", anliegen.Errorf(anliegen.EUnauthorized, "account disabled")
 	}
 	return sess, u, ck.Value, nil
+}
+
+// sessionExtendEvery is how far a session's expiry must move before it is
+// written: with it a busy user causes one write a minute, not one per
+// request.
+const sessionExtendEvery = time.Minute
+
+// slide extends the session to now+SessionTTL, capped at SessionMaxAge
+// after login, and sends the cookie with the new expiry. A failed write
+// only logs: the request is authenticated either way, and the next one
+// tries again.
+func (s *Server) slide(c echo.Context, sess anliegen.Session, token string) anliegen.Session {
+	ext, ok := s.deps.Users.(SessionExtender)
+	if !ok || sess.CreatedAt.IsZero() {
+		return sess
+	}
+	exp := s.cfg.Now().Add(s.cfg.SessionTTL)
+	if limit := sess.CreatedAt.Add(s.cfg.SessionMaxAge); exp.After(limit) {
+		exp = limit
+	}
+	if exp.Sub(sess.ExpiresAt) < sessionExtendEvery {
+		return sess
+	}
+	if err := ext.ExtendSession(c.Request().Context(), token, exp); err != nil {
+		s.logger.Warn("extend session", "user_id", sess.UserID, "err", err)
+		return sess
+	}
+	sess.ExpiresAt = exp
+	s.setSessionCookie(c, token, exp)
+	return sess
 }
 
 // requireCSRF checks the CSRF token on state-changing requests.

@@ -41,9 +41,14 @@ type Config struct {
 	MetricsToken string
 	// UI is the static web app (ui.FS()); nil serves no UI.
 	UI fs.FS
-	// SessionTTL is how long a login lasts, default 12h: one working day.
-	// Sessions are not extended by use, so a stolen cookie ages out.
+	// SessionTTL is the idle timeout of a login, default 12h: each
+	// authenticated request extends the session to now+SessionTTL (written
+	// at most once a minute), so a working day never logs anyone out and a
+	// forgotten browser is logged out by the next morning.
 	SessionTTL time.Duration
+	// SessionMaxAge caps a session however active it is, default 7 days:
+	// a stolen cookie that is kept busy still ages out.
+	SessionMaxAge time.Duration
 	// MaxBodyBytes limits JSON request bodies, default 1 MiB.
 	MaxBodyBytes int64
 	// MaxHookBodyBytes limits webhook bodies, default 4 MiB.
@@ -79,6 +84,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.SessionTTL <= 0 {
 		c.SessionTTL = 12 * time.Hour
+	}
+	if c.SessionMaxAge <= 0 {
+		c.SessionMaxAge = 7 * 24 * time.Hour
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 1 << 20
