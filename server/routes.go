@@ -41,6 +41,7 @@ func (s *Server) newEcho() *echo.Echo {
 	api := e.Group("/api/v1")
 	api.GET("/openapi.json", s.handleOpenAPI)
 	s.registerSessionRoutes(api)
+	s.registerOIDCRoutes(api)
 	// Everything below needs a session; state-changing requests also the
 	// CSRF token.
 	authed := api.Group("", s.requireSession, s.requireCSRF)

@@ -74,6 +74,9 @@ type Config struct {
 	LoginFailuresPerLogin int
 	LoginFailuresPerIP    int
 	LoginWindow           time.Duration
+	// OIDC, when set with an Issuer, adds login through an identity
+	// provider (/api/v1/oidc/login); password login stays.
+	OIDC *OIDCConfig
 	// Now is the clock, default time.Now; tests move it.
 	Now func() time.Time
 }
@@ -115,6 +118,16 @@ func (c *Config) setDefaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.OIDC != nil {
+		o := *c.OIDC
+		if o.Claim == "" {
+			o.Claim = "preferred_username"
+		}
+		if o.Name == "" {
+			o.Name = "Single Sign-On"
+		}
+		c.OIDC = &o
+	}
 }
 
 // secure reports whether cookies must be Secure.
@@ -136,6 +149,7 @@ type Server struct {
 	upgrader *websocket.Upgrader
 	openapi  openAPIDoc
 	baseURL  *url.URL
+	oidc     *oidcLogin // nil without OIDC
 
 	setupMu sync.Mutex // serializes first-admin creation
 
@@ -166,6 +180,9 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Host != "" {
 		s.baseURL = u
+	}
+	if cfg.OIDC != nil && cfg.OIDC.Issuer != "" {
+		s.oidc = &oidcLogin{cfg: *cfg.OIDC}
 	}
 	s.hub = hub.New(hub.Config{
 		Events:       deps.Events,

@@ -26,6 +26,8 @@ type serveOptions struct {
 	TLSCert, TLSKey  string
 	MetricsTokenFile string
 	SessionTTL       time.Duration
+	// Single sign-on through the town's identity provider (optional).
+	OIDCIssuer, OIDCClientID, OIDCSecretFile, OIDCClaim, OIDCName string
 }
 
 func (o *serveOptions) register(fs interface {
@@ -37,12 +39,20 @@ func (o *serveOptions) register(fs interface {
 	fs.StringVar(&o.TLSCert, "tls-cert", "", "TLS certificate `file` (with --tls-key)")
 	fs.StringVar(&o.TLSKey, "tls-key", "", "TLS key `file`")
 	fs.StringVar(&o.MetricsTokenFile, "metrics-token-file", "", "`file` with a bearer token required for /metrics (default: open)")
-	fs.DurationVar(&o.SessionTTL, "session-ttl", 12*time.Hour, "how long a login lasts")
+	fs.DurationVar(&o.SessionTTL, "session-ttl", 12*time.Hour, "idle timeout of a login (use extends it, up to 7 days)")
+	fs.StringVar(&o.OIDCIssuer, "oidc-issuer", "", "OpenID Connect issuer `URL` of the town's identity provider (enables single sign-on)")
+	fs.StringVar(&o.OIDCClientID, "oidc-client-id", "", "OpenID Connect client `id`")
+	fs.StringVar(&o.OIDCSecretFile, "oidc-client-secret-file", "", "`file` with the OpenID Connect client secret")
+	fs.StringVar(&o.OIDCClaim, "oidc-claim", "preferred_username", "ID token `claim` that must equal an Anliegen login")
+	fs.StringVar(&o.OIDCName, "oidc-name", "", "`name` of the identity provider on the login page")
 }
 
 func (o *serveOptions) validate() error {
 	if (o.TLSCert == "") != (o.TLSKey == "") {
 		return usageErr("--tls-cert and --tls-key go together")
+	}
+	if o.OIDCIssuer != "" && o.OIDCClientID == "" {
+		return usageErr("--oidc-issuer needs --oidc-client-id")
 	}
 	if _, _, err := net.SplitHostPort(o.Listen); err != nil {
 		return usageErr("--listen: %v", err)
@@ -92,6 +102,16 @@ func openApp(ctx context.Context, g *Global, o serveOptions) (*app, error) {
 			return nil, err
 		}
 	}
+	var oidcCfg *server.OIDCConfig
+	if o.OIDCIssuer != "" {
+		oidcCfg = &server.OIDCConfig{Issuer: o.OIDCIssuer, ClientID: o.OIDCClientID, Claim: o.OIDCClaim, Name: o.OIDCName}
+		if o.OIDCSecretFile != "" {
+			var err error
+			if oidcCfg.ClientSecret, err = readSecretFile(o.OIDCSecretFile); err != nil {
+				return nil, err
+			}
+		}
+	}
 	db, err := g.openStore(ctx)
 	if err != nil {
 		return nil, err
@@ -115,6 +135,7 @@ func openApp(ctx context.Context, g *Global, o serveOptions) (*app, error) {
 		MetricsToken: metricsToken,
 		UI:           ui.FS(),
 		SessionTTL:   o.SessionTTL,
+		OIDC:         oidcCfg,
 	}, server.Deps{
 		Logger:          g.Logger,
 		Tickets:         db,
