@@ -71,22 +71,29 @@ type ingestTx struct {
 	router   *anliegen.Router
 	numbers  *ticketNumbers
 	contacts map[string]int64     // author external id → contact, for this batch
-	idents   map[string]*identity // author external id → stored identity (prefetchIdentities)
+	idents   map[string]*identity // author external id → stored identity (prefetchIdentities); nil: not stored
 	touches  map[int64]*ticketTouch
 	known    map[string]*storedMessage // by external id: the batch's messages already stored
 	looked   map[string]bool           // external ids prefetch asked for: absent from known means not stored
 	threads  map[string]*threadTicket  // thread key → newest ticket (nil: none), prefetched and kept current
 	tickets  map[int64]*threadTicket   // every ticket the transaction read or created, by id
 	nextMsg  int64                     // the last message id handed out; 0 until read
-	stored   int
-	res      anliegen.IngestResult
+	// The batch's new rows, written by finish (ingest_rows.go).
+	nextTicket  int64 // the last ticket id handed out; 0 until read
+	newTickets  map[int64]*pendingTicket
+	ticketOrder []int64
+	newMessages []pendingMessage
+	events      []anliegen.Event
+	stored      int
+	res         anliegen.IngestResult
 }
 
 func (db *DB) newIngestTx(ctx context.Context, tx *sql.Tx, channelID int64) (*ingestTx, error) {
 	in := &ingestTx{db: db, st: newTxStmts(ctx, tx), now: db.now(), channel: channelID,
 		idents: make(map[string]*identity), touches: make(map[int64]*ticketTouch),
 		known: make(map[string]*storedMessage), looked: make(map[string]bool),
-		threads: make(map[string]*threadTicket), tickets: make(map[int64]*threadTicket)}
+		threads: make(map[string]*threadTicket), tickets: make(map[int64]*threadTicket),
+		newTickets: make(map[int64]*pendingTicket)}
 	var platform string
 	err := in.st.scan(`SELECT platform FROM channels WHERE id = ?`, []any{channelID}, &platform)
 	if err != nil {
@@ -145,7 +152,13 @@ func (in *ingestTx) flushTouches() error {
 // finish writes the ticket touches and saves the cursor, the channel's
 // item counter and the ticket number sequence.
 func (in *ingestTx) finish(cursor string) error {
+	if err := in.flushRows(); err != nil {
+		return err
+	}
 	if err := in.flushTouches(); err != nil {
+		return err
+	}
+	if err := in.flushEvents(); err != nil {
 		return err
 	}
 	if _, err := in.st.exec(`UPDATE channels SET cursor = ?, items_total = items_total + ? WHERE id = ?`,
@@ -298,6 +311,9 @@ func (in *ingestTx) update(m *anliegen.Item, old *storedMessage) error {
 		// Deleted stays deleted: a stale copy from a later page must not
 		// bring the message back.
 	case m.Deleted:
+		if err := in.flushRows(); err != nil { // old may be pending
+			return err
+		}
 		if _, err := in.st.exec(`UPDATE messages SET deleted = 1 WHERE id = ?`, old.id); err != nil {
 			return fmt.Errorf("mark deleted: %w", err)
 		}
@@ -309,6 +325,9 @@ func (in *ingestTx) update(m *anliegen.Item, old *storedMessage) error {
 	case staleCopy(m.EditedAt, old.editedAt):
 		// An older edition of what we have, e.g. from an overlapping page.
 	case m.Text != old.text || m.HTML != old.html:
+		if err := in.flushRows(); err != nil { // old may be pending
+			return err
+		}
 		if _, err := in.st.exec(`UPDATE messages SET text = ?, html = ?, edited = 1, edited_at = ? WHERE id = ?`,
 			m.Text, m.HTML, nullMS(m.EditedAt), old.id); err != nil {
 			return fmt.Errorf("apply edit: %w", err)
@@ -344,13 +363,13 @@ func staleCopy(t *time.Time, stored sql.NullInt64) bool {
 	return stored.Valid && (t == nil || unixMS(*t) <= stored.Int64)
 }
 
+// event adds e to the batch's pending events.
 func (in *ingestTx) event(e anliegen.Event) error {
 	e.ChannelID = in.channel
-	id, err := in.st.event(e, in.now)
-	if err != nil {
-		return err
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = in.now
 	}
-	in.res.LastEvent = id
+	in.events = append(in.events, e)
 	return nil
 }
 
@@ -405,9 +424,8 @@ func (in *ingestTx) outbound(m *anliegen.Item) error {
 	if err := in.insertMessage(m, msgID, t.id, anliegen.DirectionOut, 0, t.department); err != nil {
 		return err
 	}
-	if _, err := in.st.exec(`UPDATE tickets SET first_response_at = coalesce(first_response_at, ?) WHERE id = ?`,
-		unixMS(m.CreatedAt), t.id); err != nil {
-		return fmt.Errorf("first response: %w", err)
+	if err := in.firstResponse(t.id, unixMS(m.CreatedAt)); err != nil {
+		return err
 	}
 	in.touch(t, unixMS(m.CreatedAt), 0)
 	return in.messageCreated(t.id, msgID, t.department, anliegen.DirectionOut)
@@ -452,18 +470,16 @@ func nextMessageID(st *txStmts, last *int64) (int64, error) {
 	return *last, nil
 }
 
+// insertMessage adds a new message to the batch's pending rows.
 func (in *ingestTx) insertMessage(m *anliegen.Item, id, ticketID int64, dir anliegen.Direction, contactID int64, dept string) error {
 	var state, sentAt any
 	if dir == anliegen.DirectionOut {
 		state, sentAt = string(anliegen.DeliverySent), unixMS(m.CreatedAt)
 	}
-	_, err := in.st.exec(insertMessageSQL, id, ticketID, in.channel, string(dir), m.ExternalID, m.ParentID,
+	in.newMessages = append(in.newMessages, pendingMessage{id, ticketID, in.channel, string(dir), m.ExternalID, m.ParentID,
 		authorName(m.Author), nullID(contactID), m.Subject, m.Text, m.HTML, m.URL,
 		nullJSON(m.Attachments), nullJSON(m.References), m.Lang, boolInt(m.EditedAt != nil), nullMS(m.EditedAt),
-		boolInt(m.AutoReply), unixMS(m.CreatedAt), state, sentAt)
-	if err != nil {
-		return fmt.Errorf("insert message: %w", err)
-	}
+		boolInt(m.AutoReply), unixMS(m.CreatedAt), state, sentAt})
 	stored := &storedMessage{id: id, ticketID: ticketID, text: m.Text, html: m.HTML,
 		outbound: dir == anliegen.DirectionOut, department: dept}
 	if m.EditedAt != nil {
@@ -489,10 +505,19 @@ func authorName(a anliegen.Author) string {
 // platform, creating both on first sight and refreshing handle and name
 // when they changed, as each message of the author would one by one.
 func (in *ingestTx) contact(a anliegen.Author) (int64, error) {
-	if old := in.idents[a.ExternalID]; old != nil {
+	old, looked := in.idents[a.ExternalID]
+	if old != nil {
 		return refreshIdentity(in.st, old, a)
 	}
-	i, err := upsertIdentity(in.st, in.platform, a, in.now)
+	var (
+		i   *identity
+		err error
+	)
+	if looked {
+		i, err = insertIdentity(in.st, in.platform, a, in.now) // prefetched: not stored
+	} else {
+		i, err = upsertIdentity(in.st, in.platform, a, in.now)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -507,15 +532,15 @@ type identity struct {
 }
 
 // prefetchIdentities reads the stored identities of the batch's authors
-// in one query per chunk; an author it does not find is created by
-// upsertIdentity, which looks again.
+// in one query per chunk; an author it does not find is new.
 func (in *ingestTx) prefetchIdentities(items []anliegen.Item) error {
 	ids := make([]any, 0, len(items))
-	seen := make(map[string]bool, len(items))
 	for i := range items {
-		if a := items[i].Author.ExternalID; !items[i].FromUs && a != "" && !seen[a] {
-			seen[a] = true
-			ids = append(ids, a)
+		if a := items[i].Author.ExternalID; !items[i].FromUs && a != "" {
+			if _, ok := in.idents[a]; !ok {
+				in.idents[a] = nil // not stored, unless the query finds it
+				ids = append(ids, a)
+			}
 		}
 	}
 	for len(ids) > 0 {
@@ -579,6 +604,14 @@ func upsertIdentity(st *txStmts, platform anliegen.Platform, a anliegen.Author, 
 	case !errors.Is(err, sql.ErrNoRows):
 		return nil, fmt.Errorf("look up identity: %w", err)
 	}
+	return insertIdentity(st, platform, a, now)
+}
+
+// insertIdentity stores a new identity of (platform, a.ExternalID) and its
+// contact.
+func insertIdentity(st *txStmts, platform anliegen.Platform, a anliegen.Author, now time.Time) (*identity, error) {
+	i := &identity{}
+	var err error
 	if i.contactID, err = st.insert(`INSERT INTO contacts(name, created_at) VALUES (?, ?)`, authorName(a), unixMS(now)); err != nil {
 		return nil, fmt.Errorf("insert contact: %w", err)
 	}

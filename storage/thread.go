@@ -306,12 +306,14 @@ func (in *ingestTx) newTicket(m *anliegen.Item, contactID int64) error {
 		return err
 	}
 	key := threadKey(m)
-	ticketID, err := in.st.insert(insertTicketSQL, number, string(anliegen.StatusNew), string(prio), dept,
-		jsonArray(tags), in.channel, string(in.platform), string(m.Kind), contactID, key,
-		subject, msgID, created, created, nil, nil)
+	ticketID, err := in.newTicketID()
 	if err != nil {
-		return fmt.Errorf("insert ticket: %w", err)
+		return err
 	}
+	in.newTickets[ticketID] = &pendingTicket{id: ticketID, number: number, prio: string(prio), dept: dept,
+		tags: jsonArray(tags), kind: string(m.Kind), contactID: contactID, threadKey: key, subject: subject,
+		previewID: msgID, created: created}
+	in.ticketOrder = append(in.ticketOrder, ticketID)
 	in.res.Tickets++
 	t := in.holdTicket(&threadTicket{id: ticketID, status: anliegen.StatusNew, updatedAt: created, department: dept})
 	if key != "" {
