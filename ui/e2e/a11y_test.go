@@ -117,4 +117,7 @@ func TestAccessibility(t *testing.T) {
 	run(t, dctx, "department view", chromedp.Navigate(a.URL+"/#/department"), chromedp.WaitVisible(chromedp.CSS("#dept-h")),
 		waitJS(`!document.querySelector("main [role=status]")`))
 	checkA11y(t, dctx, axe, "department view")
+	// j moves through the department's rows as in the inbox.
+	run(t, dctx, "j in the department view", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`), key("j"))
+	focused(t, dctx, "j in the department view", "table.tickets tbody tr:first-child a.open")
 }

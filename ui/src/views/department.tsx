@@ -1,11 +1,11 @@
 // The department view: tickets routed to my departments, with counts by
 // status and age.
 
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, qs } from "../api";
 import { deptName, useApp } from "../ctx";
 import type { Ticket, TicketPage } from "../types";
-import { TicketTable } from "./rows";
+import { TicketTable, useListKeys } from "./rows";
 
 const day = 86400000;
 
@@ -16,6 +16,8 @@ export function DepartmentView() {
   const [dept, setDept] = useState(depts[0] ?? "");
   const [rows, setRows] = useState<Ticket[] | null>(null);
   const now = Date.now();
+  const listRef = useRef<HTMLDivElement>(null);
+  useListKeys(listRef);
   useEffect(() => {
     if (!dept) return;
     const load = () =>
@@ -60,7 +62,9 @@ export function DepartmentView() {
           </tbody>
         </table>
       </div>
-      {rows === null ? <p role="status">{t("loading")}</p> : rows.length ? <TicketTable rows={rows} now={now} label={t("deptTitle")} /> : <p>{t("noTickets")}</p>}
+      <div ref={listRef}>
+        {rows === null ? <p role="status">{t("loading")}</p> : rows.length ? <TicketTable rows={rows} now={now} label={t("deptTitle")} /> : <p>{t("noTickets")}</p>}
+      </div>
     </section>
   );
 }

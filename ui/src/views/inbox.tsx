@@ -4,11 +4,11 @@
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, ApiError, qs } from "../api";
-import { useApp, isTyping, type AppCtx } from "../ctx";
+import { useApp, type AppCtx } from "../ctx";
 import { holdNew, mergeTickets, ticketOf } from "../events";
 import { go } from "../router";
 import type { StreamEvent, Ticket, TicketPage } from "../types";
-import { moveFocus, TicketTable } from "./rows";
+import { TicketTable, useListKeys } from "./rows";
 
 const filterKeys = ["status", "department", "platform", "assignee", "tag", "mine", "unassigned"] as const;
 type Filters = Partial<Record<(typeof filterKeys)[number], string>>;
@@ -147,17 +147,7 @@ export function Inbox({ query }: { query: URLSearchParams }) {
   const onNew = (ts: Ticket[]) => ctx.announce(t("announceNew", { n: ts.length, first: ts[0].number + " " + (ts[0].preview ?? "").slice(0, 60) }));
   const { rows, held, next, state, load, release } = useLiveTickets(ctx, f, holding, onNew);
 
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.ctrlKey || e.metaKey || e.altKey || isTyping(document.activeElement) || document.querySelector("dialog[open]")) return;
-      if (e.key === "j") moveFocus(listRef.current, 1);
-      else if (e.key === "k") moveFocus(listRef.current, -1);
-      else return;
-      e.preventDefault();
-    };
-    addEventListener("keydown", onKey);
-    return () => removeEventListener("keydown", onKey);
-  }, []);
+  useListKeys(listRef);
 
   const showHeld = () => {
     release();

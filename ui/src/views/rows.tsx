@@ -1,6 +1,8 @@
 // One ticket row, shared by the inbox and the department view.
 
-import { deptName, useApp } from "../ctx";
+import type { RefObject } from "preact";
+import { useEffect } from "preact/hooks";
+import { deptName, isTyping, useApp } from "../ctx";
 import { ageText, sla } from "../format";
 import { Icon, PlatformIcon } from "../icons";
 import { href } from "../router";
@@ -74,4 +76,22 @@ export function moveFocus(root: HTMLElement | null, dir: 1 | -1) {
   const next = i < 0 ? (dir > 0 ? 0 : links.length - 1) : Math.min(links.length - 1, Math.max(0, i + dir));
   links[next].focus();
   links[next].closest("tr")?.scrollIntoView({ block: "nearest" });
+}
+
+/**
+ * useListKeys makes j and k move through the rows' links inside root, as
+ * in the inbox, department view and search results.
+ */
+export function useListKeys(root: RefObject<HTMLElement>) {
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.ctrlKey || e.metaKey || e.altKey || isTyping(document.activeElement) || document.querySelector("dialog[open]")) return;
+      if (e.key === "j") moveFocus(root.current, 1);
+      else if (e.key === "k") moveFocus(root.current, -1);
+      else return;
+      e.preventDefault();
+    };
+    addEventListener("keydown", onKey);
+    return () => removeEventListener("keydown", onKey);
+  }, []);
 }

@@ -2,12 +2,12 @@
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, qs } from "../api";
-import { deptName, isTyping, useApp } from "../ctx";
+import { deptName, useApp } from "../ctx";
 import { dateTime } from "../format";
 import { PlatformIcon } from "../icons";
 import { go, href } from "../router";
 import type { SearchResult } from "../types";
-import { moveFocus } from "./rows";
+import { moveFocus, useListKeys } from "./rows";
 
 const facetKeys = ["department", "platform", "status", "tag", "month"] as const;
 
@@ -53,17 +53,7 @@ export function SearchView({ query }: { query: URLSearchParams }) {
     api<SearchResult>("GET", "/search" + qs({ q, department: filters.department, platform: filters.platform, status: filters.status, tag: filters.tag, from: month?.from, to: month?.to, limit: 50 }))
       .then(setRes, (e) => setErr((e as Error).message));
   }, [key]);
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.ctrlKey || e.metaKey || e.altKey || isTyping(document.activeElement) || document.querySelector("dialog[open]")) return;
-      if (e.key === "j") moveFocus(listRef.current, 1);
-      else if (e.key === "k") moveFocus(listRef.current, -1);
-      else return;
-      e.preventDefault();
-    };
-    addEventListener("keydown", onKey);
-    return () => removeEventListener("keydown", onKey);
-  }, []);
+  useListKeys(listRef);
 
   const submit = (e: Event) => {
     e.preventDefault();
