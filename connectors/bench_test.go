@@ -115,6 +115,55 @@ func BenchmarkPollIngest(b *testing.B) {
 	m.report(b, "items")
 }
 
+// BenchmarkPollIngestLive is BenchmarkPollIngest for live polling: the
+// channel's cursor is already live when 100k mentions arrive, so the
+// runtime catches up with min_id pages instead of a backfill.
+func BenchmarkPollIngestLive(b *testing.B) {
+	const n = 100_000
+	var m meter
+	for b.Loop() {
+		fake, anna := benchFake(b, 1)
+		db := openStore(b)
+		ch := mastodonChannel(fake, fake.Town().Token)
+		if err := db.CreateChannel(context.Background(), &ch); err != nil {
+			b.Fatal(err)
+		}
+		conn, err := mastodon.New(ch, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for cursor := ""; ; { // the first start, done: the cursor is live
+			res, err := conn.Poll(context.Background(), cursor)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := db.Ingest(context.Background(), ch.ID, res.Items, res.Cursor); err != nil {
+				b.Fatal(err)
+			}
+			if cursor = res.Cursor; !res.More {
+				break
+			}
+		}
+		for i := range n {
+			if _, err := fake.Mention(anna, fmt.Sprintf("Anliegen %d: die Straßenlaterne vor Hausnummer %d ist aus. https://musterstadt.de/maengel", i, i%200)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reg := connectors.NewRegistry()
+		reg.Register(anliegen.PlatformMastodon, mastodon.Factory)
+		rt := connectors.NewRuntime(nil, reg, db, db, nil, connectors.Options{})
+		m.start()
+		stop := run(b, rt)
+		eventually(b, "all stored", func() bool {
+			c, err := db.Channel(context.Background(), ch.ID)
+			return err == nil && c.Health.ItemsTotal >= int64(n)
+		})
+		m.stop(n)
+		stop()
+	}
+	m.report(b, "items")
+}
+
 // BenchmarkIngestOnly is the baseline of BenchmarkPollIngest: the same
 // items, fetched beforehand, handed to Ingest directly in pages of 80.
 func BenchmarkIngestOnly(b *testing.B) {
@@ -135,22 +184,32 @@ func BenchmarkIngestOnly(b *testing.B) {
 			break
 		}
 	}
-	var m meter
-	for b.Loop() {
-		db := openStore(b)
-		ch := mastodonChannel(fake, fake.Town().Token)
-		if err := db.CreateChannel(context.Background(), &ch); err != nil {
-			b.Fatal(err)
-		}
-		m.start()
-		for _, p := range pages {
-			if _, err := db.Ingest(context.Background(), ch.ID, p.Items, p.Cursor); err != nil {
-				b.Fatal(err)
+	// pages=k hands k pages to one Ingest call: what a transaction costs
+	// besides its items.
+	for _, k := range []int{1, 5} {
+		b.Run(fmt.Sprintf("pages=%d", k), func(b *testing.B) {
+			var m meter
+			for b.Loop() {
+				db := openStore(b)
+				ch := mastodonChannel(fake, fake.Town().Token)
+				if err := db.CreateChannel(context.Background(), &ch); err != nil {
+					b.Fatal(err)
+				}
+				m.start()
+				for i := 0; i < len(pages); i += k {
+					var items []anliegen.Item
+					for _, p := range pages[i:min(i+k, len(pages))] {
+						items = append(items, p.Items...)
+					}
+					if _, err := db.Ingest(context.Background(), ch.ID, items, pages[min(i+k, len(pages))-1].Cursor); err != nil {
+						b.Fatal(err)
+					}
+				}
+				m.stop(n)
 			}
-		}
-		m.stop(n)
+			m.report(b, "items")
+		})
 	}
-	m.report(b, "items")
 }
 
 // BenchmarkPollIngestIndex is BenchmarkPollIngest with the search indexer
@@ -220,26 +279,32 @@ func BenchmarkSender(b *testing.B) {
 		}
 		m.report(b, "replies")
 	})
+	// queue fills a fresh store with n replies to parent's ticket.
+	queue := func(b *testing.B) *realStore {
+		db := openStore(b)
+		ch := mastodonChannel(fake, fake.Town().Token)
+		if err := db.CreateChannel(context.Background(), &ch); err != nil {
+			b.Fatal(err)
+		}
+		res, err := conn.Poll(context.Background(), "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := db.Ingest(context.Background(), ch.ID, res.Items, res.Cursor); err != nil {
+			b.Fatal(err)
+		}
+		ticket, agent := db.ticketOf(b, ch.ID, parent.ID), db.agent(b)
+		for range n {
+			db.reply(b, ticket, agent, "Danke, ist erledigt. ^AB")
+		}
+		return db
+	}
+	conns := func(context.Context, int64) (anliegen.Connector, error) { return conn, nil }
 	b.Run("sender", func(b *testing.B) {
 		var m meter
 		for b.Loop() {
-			db := openStore(b)
-			ch := mastodonChannel(fake, fake.Town().Token)
-			if err := db.CreateChannel(context.Background(), &ch); err != nil {
-				b.Fatal(err)
-			}
-			res, err := conn.Poll(context.Background(), "")
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := db.Ingest(context.Background(), ch.ID, res.Items, res.Cursor); err != nil {
-				b.Fatal(err)
-			}
-			ticket, agent := db.ticketOf(b, ch.ID, parent.ID), db.agent(b)
-			for range n {
-				db.reply(b, ticket, agent, "Danke, ist erledigt. ^AB")
-			}
-			s := connectors.NewSender(nil, db, func(context.Context, int64) (anliegen.Connector, error) { return conn, nil }, connectors.Options{})
+			db := queue(b)
+			s := connectors.NewSender(nil, db, conns, connectors.Options{})
 			m.start()
 			for s.SendDue(context.Background()) > 0 {
 			}

@@ -16,7 +16,8 @@ type pollState struct {
 	health      anliegen.ChannelHealth
 	lastWritten time.Time
 	stateSaved  anliegen.ChannelState
-	next        *prefetch // the following page, fetched while this one is stored
+	next        *fetcher // polls ahead while this page is stored
+	held        *fetched // a page taken from next but not yet used
 
 	// mayWait is true when the last poll succeeded and the worker rests for
 	// the plain interval: only then may a Waiter cut the rest short (not
@@ -30,43 +31,6 @@ type pollState struct {
 	waitAfter    time.Time
 }
 
-// prefetch is a Poll running ahead while the previous page is ingested, so
-// that a backfill uses the network and the store at once. Its result
-// counts only if the cursor it started from was stored.
-type prefetch struct {
-	cursor string
-	res    anliegen.PollResult
-	err    error
-	done   chan struct{}
-}
-
-func (r *Runtime) startPrefetch(ctx context.Context, w *worker, cursor string) *prefetch {
-	p := &prefetch{cursor: cursor, done: make(chan struct{})}
-	go func() {
-		defer close(p.done)
-		pctx, cancel := context.WithTimeout(ctx, r.opts.PollTimeout)
-		defer cancel()
-		p.res, p.err = w.conn.Poll(pctx, cursor)
-	}()
-	return p
-}
-
-// fetch returns the poll result for st.cursor: the prefetched one if it
-// started there, else a new Poll (after the stale prefetch ended, since a
-// connector polls on one goroutine at a time).
-func (r *Runtime) fetch(ctx context.Context, w *worker, st *pollState) (anliegen.PollResult, error) {
-	if p := st.next; p != nil {
-		st.next = nil
-		<-p.done
-		if p.cursor == st.cursor && ctx.Err() == nil {
-			return p.res, p.err
-		}
-	}
-	pctx, cancel := context.WithTimeout(ctx, r.opts.PollTimeout)
-	defer cancel()
-	return w.conn.Poll(pctx, st.cursor)
-}
-
 // poll is a channel's goroutine: poll, store, wait, repeat, until ctx is
 // cancelled or the platform refuses the credentials.
 func (r *Runtime) poll(ctx context.Context, w *worker, logger *slog.Logger) {
@@ -76,7 +40,7 @@ func (r *Runtime) poll(ctx context.Context, w *worker, logger *slog.Logger) {
 	// backoff), so a restart does not hammer a platform that asked for rest.
 	defer func() {
 		if st.next != nil {
-			<-st.next.done
+			st.next.stop()
 		}
 	}()
 	var wait time.Duration
@@ -115,11 +79,18 @@ func (r *Runtime) pollOnce(ctx context.Context, w *worker, st *pollState, logger
 	}
 	if err == nil {
 		if res.More && pace(res.RateLimit, clk.Now()) == 0 {
-			st.next = r.startPrefetch(ctx, w, res.Cursor)
+			if st.next == nil {
+				st.next = r.startFetcher(ctx, w, res.Cursor)
+			}
+			res = r.coalesce(st, res)
 		}
 		err = r.store(ctx, w, st, res, logger)
 		if ctx.Err() != nil {
 			return 0, false
+		}
+		if !res.More && st.next != nil {
+			st.next.stop() // it ended with the page just stored
+			st.next = nil
 		}
 	}
 	now := clk.Now()

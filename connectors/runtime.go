@@ -26,9 +26,14 @@ type Options struct {
 	DefaultInterval time.Duration
 	PollTimeout     time.Duration // one Poll call; default 60 s
 	IngestTimeout   time.Duration // one Ingest call; default 60 s
-	ReloadEvery     time.Duration // re-read channels; default 30 s
-	MinBackoff      time.Duration // default 1 s
-	MaxBackoff      time.Duration // default 15 min
+	// IngestMaxItems caps how many items of pages fetched ahead go to the
+	// store in one transaction while a channel catches up; default 320
+	// (four Mastodon pages), which keeps the store's writer busy for a
+	// tenth of a second at most.
+	IngestMaxItems int
+	ReloadEvery    time.Duration // re-read channels; default 30 s
+	MinBackoff     time.Duration // default 1 s
+	MaxBackoff     time.Duration // default 15 min
 	// HealthEvery bounds how often a channel's health is written while it
 	// catches up page after page; default 10 s. Failures and state changes
 	// are always written.
@@ -62,6 +67,9 @@ func (o *Options) defaults() {
 	setDefault(&o.SendLease, 2*time.Minute)
 	setDefault(&o.SendTimeout, 30*time.Second)
 	setDefault(&o.SendIdle, time.Second)
+	if o.IngestMaxItems <= 0 {
+		o.IngestMaxItems = 320
+	}
 	if o.SendBatch <= 0 {
 		o.SendBatch = 20
 	}

@@ -15,7 +15,7 @@ import (
 func (r *Runtime) rest(ctx context.Context, w *worker, st *pollState, d time.Duration, logger *slog.Logger) bool {
 	clk := r.opts.Clock
 	waiter, ok := w.conn.(anliegen.Waiter)
-	if !ok || !st.mayWait || st.next != nil || clk.Now().Before(st.waitAfter) {
+	if !ok || !st.mayWait || st.next != nil || st.held != nil || clk.Now().Before(st.waitAfter) {
 		return r.sleep(ctx, d)
 	}
 	start := clk.Now()

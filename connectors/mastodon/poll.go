@@ -65,39 +65,45 @@ func (c *Connector) Poll(ctx context.Context, cursor string) (anliegen.PollResul
 	case cur.live != "":
 		q.Set("min_id", cur.live)
 	}
-	var page []json.RawMessage
-	resp, err := c.get(ctx, "/api/v1/notifications", q, &page)
+	var body json.RawMessage
+	resp, err := c.get(ctx, "/api/v1/notifications", q, &body)
 	res := anliegen.PollResult{Cursor: cursor, RateLimit: resp.rateLimit}
 	if err != nil {
 		return res, err
 	}
-	top, bottom := pageBounds(resp.header, page)
-	if len(page) > 0 && (top == "" || bottom == "") {
+	page, err := decodePage(body)
+	if err != nil {
+		// A truncated or garbled page is the server's fault, not the
+		// items': retry it later rather than skip what it held.
+		return res, &anliegen.PlatformError{Kind: anliegen.ErrTemporary, Status: resp.status, Err: fmt.Errorf("decode notifications: %w", err)}
+	}
+	top, bottom := pageBounds(resp.header, page.ids())
+	if len(page.entries) > 0 && (top == "" || bottom == "") {
 		return res, &anliegen.PlatformError{Kind: anliegen.ErrTemporary, Status: resp.status, Err: fmt.Errorf("notifications page without readable ids")}
 	}
 	horizon := c.horizon()
-	items, skipped, older, err := c.mapPage(ctx, page, ownID, horizon, cur.backfill || cur.live == "")
+	items, skipped, older, err := c.mapPage(ctx, &page, ownID, horizon, cur.backfill || cur.live == "")
 	if err != nil {
 		return res, err
 	}
 	res.Items, res.Skipped = items, skipped
 	switch {
-	case len(page) == 0 && cur.backfill: // the last backfill page was exactly full
+	case len(page.entries) == 0 && cur.backfill: // the last backfill page was exactly full
 		res.Cursor, res.More = cur.live, true
-	case len(page) == 0:
+	case len(page.entries) == 0:
 	case cur.live == "" || cur.backfill:
 		next := cursorState{live: cur.live, below: bottom, backfill: true}
 		if cur.live == "" {
 			next.live = top
 		}
-		if len(page) < pageSize || older {
+		if len(page.entries) < pageSize || older {
 			next = cursorState{live: next.live}
 		}
 		// Another page either continues the backfill or, after it, catches
 		// up with what arrived meanwhile.
 		res.Cursor, res.More = next.String(), true
 	default:
-		res.Cursor, res.More = top, len(page) >= pageSize
+		res.Cursor, res.More = top, len(page.entries) >= pageSize
 	}
 	if !res.More && !cur.backfill && !scarce(res.RateLimit) {
 		res.Items = append(res.Items, c.refetchRecent(ctx, &res)...)
@@ -124,7 +130,7 @@ var linkRE = regexp.MustCompile(`<([^>]*)>\s*;\s*rel="?(next|prev)"?`)
 // pageBounds returns the page's newest and oldest notification ids: from
 // the Link header, which survives a malformed element, else from the
 // elements themselves.
-func pageBounds(h http.Header, page []json.RawMessage) (top, bottom string) {
+func pageBounds(h http.Header, ids []string) (top, bottom string) {
 	for _, m := range linkRE.FindAllStringSubmatch(strings.Join(h.Values("Link"), ","), -1) {
 		u, err := url.Parse(m[1])
 		if err != nil {
@@ -139,15 +145,6 @@ func pageBounds(h http.Header, page []json.RawMessage) (top, bottom string) {
 	if top != "" && bottom != "" {
 		return top, bottom
 	}
-	var ids []string
-	for _, raw := range page {
-		var n struct {
-			ID string `json:"id"`
-		}
-		if json.Unmarshal(raw, &n) == nil && n.ID != "" {
-			ids = append(ids, n.ID)
-		}
-	}
 	if top == "" && len(ids) > 0 {
 		top = ids[0]
 	}
@@ -161,11 +158,12 @@ func pageBounds(h http.Header, page []json.RawMessage) (top, bottom string) {
 // reply's parent is seen before the reply. Notifications older than
 // horizon are dropped when backfilling; older reports that one was seen.
 // An error (from looking up a thread root) fails the whole poll.
-func (c *Connector) mapPage(ctx context.Context, page []json.RawMessage, ownID string, horizon time.Time, backfilling bool) (items []anliegen.Item, skipped []anliegen.Skipped, older bool, err error) {
-	for i := len(page) - 1; i >= 0; i-- {
-		n, derr := decodeNotification(page[i])
-		if derr != nil {
-			skipped = append(skipped, anliegen.Skipped{ID: n.ID, Reason: derr.Error(), Raw: truncate(page[i])})
+func (c *Connector) mapPage(ctx context.Context, page *page, ownID string, horizon time.Time, backfilling bool) (items []anliegen.Item, skipped []anliegen.Skipped, older bool, err error) {
+	items = make([]anliegen.Item, 0, len(page.entries))
+	for i := len(page.entries) - 1; i >= 0; i-- {
+		n := &page.entries[i].n
+		if derr := page.entries[i].err; derr != nil {
+			skipped = append(skipped, anliegen.Skipped{ID: n.ID, Reason: derr.Error(), Raw: truncate(page.raw(i))})
 			continue
 		}
 		if backfilling && !n.CreatedAt.IsZero() && n.CreatedAt.Before(horizon) {
@@ -177,7 +175,7 @@ func (c *Connector) mapPage(ctx context.Context, page []json.RawMessage, ownID s
 		}
 		it, merr := mapStatus(n.Status, ownID)
 		if merr != nil {
-			skipped = append(skipped, anliegen.Skipped{ID: n.ID, Reason: merr.Error(), Raw: truncate(page[i])})
+			skipped = append(skipped, anliegen.Skipped{ID: n.ID, Reason: merr.Error(), Raw: truncate(page.raw(i))})
 			continue
 		}
 		it.ThreadID, err = c.threadRoot(ctx, it.ExternalID, it.ParentID)

@@ -176,6 +176,81 @@ func decodeNotification(raw json.RawMessage) (notification, error) {
 	return n, nil
 }
 
+// page is a decoded notifications page.
+type page struct {
+	body    []byte
+	entries []pageEntry
+	raws    []json.RawMessage // the elements' bytes, split on demand
+}
+
+// pageEntry is one element of a page: decoded, or the error that kept it
+// from decoding (n.ID then holds whatever id could be read).
+type pageEntry struct {
+	n   notification
+	err error
+	id  string // for the page bounds: a string id, "" if none
+}
+
+// decodePage decodes a notifications page in one pass. Only when some
+// element does not decode does it split the page and decode each element
+// alone, so that a bad status costs itself, not its page; the common case
+// scans the bytes twice instead of four times. A body that is no JSON
+// array is an error.
+func decodePage(body []byte) (page, error) {
+	p := page{body: body}
+	var ns []notification
+	if err := json.Unmarshal(body, &ns); err == nil {
+		p.entries = make([]pageEntry, len(ns))
+		for i := range ns {
+			p.entries[i] = pageEntry{n: ns[i], id: ns[i].ID}
+		}
+		return p, nil
+	}
+	if err := json.Unmarshal(body, &p.raws); err != nil {
+		return p, err
+	}
+	p.entries = make([]pageEntry, len(p.raws))
+	for i, raw := range p.raws {
+		n, err := decodeNotification(raw)
+		p.entries[i] = pageEntry{n: n, err: err, id: stringID(raw)}
+	}
+	return p, nil
+}
+
+// stringID reads an element's id if it is a string.
+func stringID(raw json.RawMessage) string {
+	var n struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(raw, &n) != nil {
+		return ""
+	}
+	return n.ID
+}
+
+// ids returns the elements' string ids, newest first, leaving out those
+// without one.
+func (p *page) ids() []string {
+	ids := make([]string, 0, len(p.entries))
+	for _, e := range p.entries {
+		if e.id != "" {
+			ids = append(ids, e.id)
+		}
+	}
+	return ids
+}
+
+// raw returns element i's bytes, for the debug log of a skipped element.
+func (p *page) raw(i int) []byte {
+	if p.raws == nil {
+		_ = json.Unmarshal(p.body, &p.raws) // decoded once already
+	}
+	if i < len(p.raws) {
+		return p.raws[i]
+	}
+	return nil
+}
+
 func truncate(raw []byte) []byte {
 	if len(raw) > maxRaw {
 		return raw[:maxRaw]

@@ -1,9 +1,11 @@
 package mastodon
 
 import (
+	"bytes"
 	"encoding/json"
 	"html"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -152,8 +154,51 @@ func TestPageBounds(t *testing.T) {
 		if tt.link != "" {
 			h.Set("Link", tt.link)
 		}
-		if top, bottom := pageBounds(h, page); top != tt.top || bottom != tt.bottom {
+		var ids []string
+		for _, raw := range page {
+			if id := stringID(raw); id != "" {
+				ids = append(ids, id)
+			}
+		}
+		if top, bottom := pageBounds(h, ids); top != tt.top || bottom != tt.bottom {
 			t.Errorf("%s: got %q %q, want %q %q", tt.name, top, bottom, tt.top, tt.bottom)
 		}
 	}
+}
+
+// FuzzDecodePage: decoding a page in one pass gives what decoding its
+// elements one by one gives, element for element, and a page that is no
+// JSON array is an error.
+func FuzzDecodePage(f *testing.F) {
+	f.Add([]byte(`[{"id":"2","type":"mention","status":{"id":"20","created_at":"2026-03-01T10:00:00.000Z","account":{"id":"5"}}},{"id":"1","type":"mention"}]`))
+	f.Add([]byte(`[{"id":"2"},{"id":3},{"id":"1","created_at":"gestern"}]`))
+	f.Add([]byte(`[null,1,"x"]`))
+	f.Add([]byte(`{"error":"x"}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		p, err := decodePage(body)
+		var raws []json.RawMessage
+		if rerr := json.Unmarshal(body, &raws); rerr != nil {
+			if err == nil {
+				t.Fatalf("decodePage(%q) accepted what is no array", body)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("decodePage(%q): %v", body, err)
+		}
+		if len(p.entries) != len(raws) {
+			t.Fatalf("%d entries for %d elements", len(p.entries), len(raws))
+		}
+		for i, raw := range raws {
+			n, derr := decodeNotification(raw)
+			e := p.entries[i]
+			if (derr == nil) != (e.err == nil) || (derr == nil && !reflect.DeepEqual(n, e.n)) || e.id != stringID(raw) {
+				t.Fatalf("element %d %q: page gave %+v %v id %q, alone %+v %v", i, raw, e.n, e.err, e.id, n, derr)
+			}
+			if !bytes.Equal(p.raw(i), raw) {
+				t.Fatalf("raw(%d) = %q, want %q", i, p.raw(i), raw)
+			}
+		}
+	})
 }
