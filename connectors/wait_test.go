@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -177,4 +178,48 @@ func TestRuntimeWaiterFailureFallsBackToInterval(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkIdleLatency measures how long a mail appended to a real Dovecot
+// takes to be stored by the runtime when the poll interval is an hour:
+// the latency of IMAP IDLE end to end (wake-up, poll, ingest).
+func BenchmarkIdleLatency(b *testing.B) {
+	d := emailtest.StartDovecot(b)
+	db := openStore(b)
+	settings, _ := json.Marshal(email.Settings{IMAPAddr: d.Addr, IMAPTLS: email.TLSNone, IMAPUsername: d.User,
+		SMTPAddr: "127.0.0.1:1", SMTPTLS: email.TLSNone, FromAddress: "buergerservice@musterstadt.example"})
+	secret, _ := json.Marshal(email.Secret{IMAPPassword: d.Password})
+	ch := anliegen.Channel{Platform: anliegen.PlatformEmail, Name: "Postfach", Account: "buergerservice@musterstadt.example",
+		Settings: settings, Secret: secret, Enabled: true, PollInterval: time.Hour}
+	if err := db.CreateChannel(context.Background(), &ch); err != nil {
+		b.Fatal(err)
+	}
+	stored := make(chan struct{}, 1)
+	db.setHooks(nil, func(int64, string) {
+		select {
+		case stored <- struct{}{}:
+		default:
+		}
+	})
+	reg := connectors.NewRegistry()
+	reg.Register(anliegen.PlatformEmail, email.Factory)
+	mail := func(n int) []byte {
+		return []byte(fmt.Sprintf("From: Erika <erika@example.org>\r\nMessage-ID: <lat-%d@example.org>\r\n"+
+			"Subject: Anfrage\r\nDate: %s\r\n\r\nText\r\n", n, time.Now().Format(time.RFC1123Z)))
+	}
+	d.Append(b, "INBOX", mail(0))
+	run(b, connectors.NewRuntime(nil, reg, db, db, nil, connectors.Options{}))
+	<-stored // the first poll
+	var lat []time.Duration
+	n := 0
+	for b.Loop() {
+		n++
+		d.Append(b, "INBOX", mail(n))
+		t0 := time.Now()
+		<-stored
+		lat = append(lat, time.Since(t0))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "ms_median")
+	b.ReportMetric(float64(lat[len(lat)-1].Milliseconds()), "ms_max")
 }

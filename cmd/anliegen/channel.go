@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -87,6 +88,8 @@ func channelAddEmail(ctx context.Context, g *Global, args []string) error {
 	fs.Int64Var(&s.MaxMessageBytes, "max-message-bytes", email.DefaultMaxMessageBytes,
 		"fetch at most this many `bytes` of one message (text comes first; attachments beyond are listed without size)")
 	fs.IntVar(&s.BatchSize, "batch-size", email.DefaultBatchSize, "messages fetched by one poll at most")
+	fs.StringVar(&s.Auth, "auth", email.AuthPassword, "login method: password, or xoauth2 for hosted mail with OAuth 2")
+	tokenFile := fs.String("oauth-token-file", "", "with --auth xoauth2: `file` holding the access token, re-read at every login so a refresher can replace it")
 	pwFile := fs.String("password-file", "", "`file` holding the IMAP password (also used for SMTP); - reads a line from stdin")
 	smtpPwFile := fs.String("smtp-password-file", "", "`file` holding the SMTP password, if it differs; - reads the next line from stdin")
 	name := fs.String("name", "", "name shown to staff")
@@ -100,8 +103,16 @@ func channelAddEmail(ctx context.Context, g *Global, args []string) error {
 	if fs.NArg() > 0 {
 		return usageErr("unexpected argument %q", fs.Arg(0))
 	}
-	if *pwFile == "" {
+	if *pwFile == "" && s.Auth != email.AuthXOAUTH2 {
 		return usageErr("--password-file is required")
+	}
+	if *tokenFile != "" {
+		// The server reads it later, from its own working directory.
+		abs, err := filepath.Abs(*tokenFile)
+		if err != nil {
+			return fmt.Errorf("--oauth-token-file: %w", err)
+		}
+		s.OAuthTokenFile = abs
 	}
 	if *caFile != "" {
 		pem, err := os.ReadFile(*caFile)
@@ -112,8 +123,10 @@ func channelAddEmail(ctx context.Context, g *Global, args []string) error {
 	}
 	var sec email.Secret
 	var err error
-	if sec.IMAPPassword, err = readSecret(g.Env, *pwFile); err != nil {
-		return err
+	if *pwFile != "" {
+		if sec.IMAPPassword, err = readSecret(g.Env, *pwFile); err != nil {
+			return err
+		}
 	}
 	if *smtpPwFile != "" {
 		if sec.SMTPPassword, err = readSecret(g.Env, *smtpPwFile); err != nil {

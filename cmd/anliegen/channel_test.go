@@ -86,7 +86,7 @@ func TestChannelAddEmailEverySetting(t *testing.T) {
 		Mailbox: "Posteingang/Bürger", SentMailbox: "Gesendet", SentCopyByServer: true,
 		SMTPAddr: "smtp.musterstadt.example:465", SMTPTLS: email.TLSImplicit, SMTPUsername: "bs-smtp",
 		FromAddress: "buergerservice@musterstadt.example", FromName: "Bürgerservice Musterstadt",
-		Domain: "anliegen.musterstadt.example", TLSCAPEM: string(ca.CertPEM), MaxMessageBytes: 2 << 20, BatchSize: 50,
+		Domain: "anliegen.musterstadt.example", Auth: email.AuthPassword, TLSCAPEM: string(ca.CertPEM), MaxMessageBytes: 2 << 20, BatchSize: 50,
 	}
 	// Compare as JSON: Settings carries an unexported parsed CA pool.
 	gotJSON, _ := json.Marshal(s)
@@ -184,5 +184,39 @@ func TestChannelAddEmailConnectionTest(t *testing.T) {
 				t.Errorf("%d channels stored", n)
 			}
 		})
+	}
+}
+
+// TestChannelAddEmailXOAUTH2 adds a channel on hosted mail: no password,
+// a token file (stored as an absolute path, its content nowhere), and a
+// connection test that logs in to IMAP and SMTP with XOAUTH2.
+func TestChannelAddEmailXOAUTH2(t *testing.T) {
+	imapd, smtpd := emailtest.StartOAuthIMAP(t), emailtest.StartSMTP(t)
+	smtpd.Token = imapd.Token
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile("token", []byte(imapd.Token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	code, out, errs := run(t, "", "--data", data, "channel", "add", "email",
+		"--imap", imapd.Addr, "--imap-tls", email.TLSNone, "--imap-user", imapd.User,
+		"--smtp", smtpd.Addr, "--smtp-tls", email.TLSNone, "--smtp-user", smtpd.User,
+		"--from", "buergerservice@musterstadt.example", "--auth", "xoauth2", "--oauth-token-file", "token")
+	if code != 0 {
+		t.Fatalf("= %d: %s%s", code, out, errs)
+	}
+	chs := storedChannels(t, data)
+	if len(chs) != 1 {
+		t.Fatalf("%d channels", len(chs))
+	}
+	s, _, err := email.ParseSettings(chs[0].Settings, chs[0].Secret)
+	if err != nil || s.Auth != email.AuthXOAUTH2 || s.OAuthTokenFile != filepath.Join(dir, "token") {
+		t.Errorf("settings %+v %v", s, err)
+	}
+	for _, b := range [][]byte{chs[0].Settings, chs[0].Secret, []byte(out + errs)} {
+		if strings.Contains(string(b), imapd.Token) {
+			t.Errorf("the token shows: %s", b)
+		}
 	}
 }

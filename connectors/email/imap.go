@@ -65,8 +65,12 @@ func dialIMAPWith(ctx context.Context, s Settings, password string, h *imapclien
 		sess.close()
 		return nil, imapError(ctx, "imap greeting", err)
 	}
-	if err := c.Login(s.IMAPUsername, password).Wait(); err != nil {
+	if err := imapLogin(c, s, password); err != nil {
 		sess.close()
+		var pe *anliegen.PlatformError
+		if errors.As(err, &pe) {
+			return nil, err
+		}
 		var ie *imap.Error
 		if errors.As(err, &ie) && ie.Type == imap.StatusResponseTypeNo && ie.Code != imap.ResponseCodeUnavailable {
 			return nil, &anliegen.PlatformError{Kind: anliegen.ErrAuth, Err: fmt.Errorf("imap login: %w", err)}
@@ -74,6 +78,20 @@ func dialIMAPWith(ctx context.Context, s Settings, password string, h *imapclien
 		return nil, imapError(ctx, "imap login", err)
 	}
 	return sess, nil
+}
+
+// imapLogin logs in as the settings say: LOGIN with the password, or
+// AUTHENTICATE XOAUTH2 with the token from the token file. Only a failure
+// to read the token file is returned as a *anliegen.PlatformError.
+func imapLogin(c *imapclient.Client, s Settings, password string) error {
+	if s.Auth != AuthXOAUTH2 {
+		return c.Login(s.IMAPUsername, password).Wait()
+	}
+	tok, err := readToken(s)
+	if err != nil {
+		return err
+	}
+	return c.Authenticate(&xoauth2{user: s.IMAPUsername, token: tok})
 }
 
 // close logs out politely and drops the connection.

@@ -212,16 +212,27 @@ func dialSMTP(ctx context.Context, s Settings) (*smtp.Client, error) {
 	return c, nil
 }
 
-// authSMTP logs in with AUTH PLAIN. Settings allow a clear-text connection
-// only to a loopback host, so the password never crosses a network unencrypted.
+// authSMTP logs in with AUTH PLAIN, or AUTH XOAUTH2 with the token from
+// the token file. Settings allow a clear-text connection only to a
+// loopback host, so a credential never crosses a network unencrypted.
 func authSMTP(c *smtp.Client, s Settings, password string) error {
-	if s.SMTPUsername == "" || password == "" {
+	var client sasl.Client
+	switch {
+	case s.Auth == AuthXOAUTH2:
+		tok, err := readToken(s)
+		if err != nil {
+			return err
+		}
+		client = &xoauth2{user: s.SMTPUsername, token: tok}
+	case s.SMTPUsername == "" || password == "":
 		return nil
+	default:
+		client = sasl.NewPlainClient("", s.SMTPUsername, password)
 	}
 	if _, isTLS := c.TLSConnectionState(); !isTLS && s.SMTPTLS != TLSNone {
-		return errors.New("refusing to send a password without TLS")
+		return errors.New("refusing to send a credential without TLS")
 	}
-	return c.Auth(sasl.NewPlainClient("", s.SMTPUsername, password))
+	return c.Auth(client)
 }
 
 // smtpError classifies an SMTP failure by its reply code.

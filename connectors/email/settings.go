@@ -22,6 +22,14 @@ const (
 	TLSNone = "plain-for-tests"
 )
 
+// Authentication methods for IMAP and SMTP.
+const (
+	AuthPassword = "password" // IMAP LOGIN and SMTP AUTH PLAIN with the secret's passwords
+	// AuthXOAUTH2 is SASL XOAUTH2 with an OAuth 2 access token read from
+	// OAuthTokenFile, for hosted mail that turned passwords off.
+	AuthXOAUTH2 = "xoauth2"
+)
+
 // Defaults applied by ParseSettings.
 const (
 	DefaultMailbox         = "INBOX"
@@ -57,6 +65,15 @@ type Settings struct {
 	// Domain is the right-hand side of the Message-IDs of replies; default
 	// the domain of FromAddress.
 	Domain string `json:"domain,omitempty"`
+
+	// Auth is how both servers are logged in to: password (default) or
+	// xoauth2. With xoauth2 the secret needs no passwords.
+	Auth string `json:"auth,omitempty"`
+	// OAuthTokenFile is the absolute path of a file holding the access
+	// token for xoauth2. It is read at every login, so that a token
+	// refresher outside Anliegen can replace it; the token is never stored
+	// in the database or logged.
+	OAuthTokenFile string `json:"oauth_token_file,omitempty"`
 
 	// TLSCAPEM holds extra trusted root certificates (PEM) for servers with
 	// a town-internal CA; the system roots are always trusted.
@@ -147,6 +164,9 @@ func (s *Settings) applyDefaults() {
 			s.Domain = strings.ToLower(d)
 		}
 	}
+	if s.Auth == "" {
+		s.Auth = AuthPassword
+	}
 	if s.MaxMessageBytes <= 0 {
 		s.MaxMessageBytes = DefaultMaxMessageBytes
 	}
@@ -185,7 +205,7 @@ func (s *Settings) Validate() error {
 	if s.Domain == "" || strings.ContainsAny(s.Domain, "<>@ \r\n") {
 		return anliegen.Invalid("domain", "must be a domain name such as stadt.example")
 	}
-	return nil
+	return s.validAuth()
 }
 
 func validAddr(field, addr, mode, modeField string) error {

@@ -19,6 +19,8 @@ type SMTPSink struct {
 	TLSAddr  string // implicit TLS; "" without a Cert
 	User     string
 	Password string
+	// Token is the access token AUTH XOAUTH2 accepts for User.
+	Token string
 
 	mu       sync.Mutex
 	messages []SentMessage
@@ -36,7 +38,7 @@ type SentMessage struct {
 // cert it offers STARTTLS on Addr and implicit TLS on TLSAddr.
 func StartSMTP(t testing.TB, cert ...*Cert) *SMTPSink {
 	t.Helper()
-	s := &SMTPSink{User: "buergerservice", Password: "geheim-123"}
+	s := &SMTPSink{User: "buergerservice", Password: "geheim-123", Token: "ya29.smtp-token-0815"}
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
 		return &sinkSession{sink: s}, nil
 	}))
@@ -96,9 +98,18 @@ type sinkSession struct {
 
 var errAuthRequired = &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}
 
-func (s *sinkSession) AuthMechanisms() []string { return []string{sasl.Plain} }
+func (s *sinkSession) AuthMechanisms() []string { return []string{sasl.Plain, XOAUTH2} }
 
 func (s *sinkSession) Auth(mech string) (sasl.Server, error) {
+	if mech == XOAUTH2 {
+		return &xoauth2Server{check: func(user, token string) error {
+			if user != s.sink.User || token != s.sink.Token {
+				return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Username and Password not accepted"}
+			}
+			s.authed = true
+			return nil
+		}}, nil
+	}
 	return sasl.NewPlainServer(func(identity, user, pass string) error {
 		if user != s.sink.User || pass != s.sink.Password {
 			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authentication credentials invalid"}
