@@ -49,6 +49,9 @@ type DB struct {
 	stopCheckpoint context.CancelFunc
 	checkpointDone chan struct{}
 	ckpt           *sql.DB // one connection for the periodic checkpoint
+	// bulk holds the multi-row INSERTs of ingest, prepared once on the
+	// writer (prepareBulk).
+	bulk map[string]*sql.Stmt
 
 	// importBatch overrides the records per import transaction (tests).
 	importBatch int
@@ -93,6 +96,10 @@ func Open(ctx context.Context, dir string, logger *slog.Logger) (*DB, error) {
 		db.w.Close()
 		return nil, err
 	}
+	if err := db.prepareBulk(ctx); err != nil {
+		db.w.Close()
+		return nil, err
+	}
 	db.r, err = sql.Open("sqlite", path+"?"+pragmas+"&_pragma=query_only(1)")
 	if err != nil {
 		db.w.Close()
@@ -130,6 +137,9 @@ func (db *DB) Close() error {
 	}
 	if db.ckpt != nil {
 		errs = append(errs, db.ckpt.Close())
+	}
+	for _, st := range db.bulk {
+		errs = append(errs, st.Close())
 	}
 	// A final checkpoint truncates the WAL so the file is whole on its own.
 	if _, err := db.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {

@@ -169,8 +169,8 @@ func (im *importTx) record(r *HistoryRecord) error {
 		return err
 	}
 	ticketID, err := im.st.insert(insertTicketSQL, number, string(anliegen.StatusResolved), string(prio), r.Department,
-		jsonArray(tags), ch, string(r.Platform), string(r.Kind), contactID, "", snippet(text, subjectRunes),
-		inID, unixMS(created), unixMS(answered), unixMS(answered), firstResponse)
+		jsonArray(tags), ch, string(r.Platform), string(r.Kind), contactID, "", "",
+		inID, inID, unixMS(created), unixMS(answered), unixMS(answered), firstResponse)
 	if err != nil {
 		return fmt.Errorf("insert ticket: %w", err)
 	}

@@ -89,7 +89,9 @@ type ingestTx struct {
 }
 
 func (db *DB) newIngestTx(ctx context.Context, tx *sql.Tx, channelID int64) (*ingestTx, error) {
-	in := &ingestTx{db: db, st: newTxStmts(ctx, tx), now: db.now(), channel: channelID,
+	st := newTxStmts(ctx, tx)
+	st.shared = db.bulk
+	in := &ingestTx{db: db, st: st, now: db.now(), channel: channelID,
 		idents: make(map[string]*identity), touches: make(map[int64]*ticketTouch),
 		known: make(map[string]*storedMessage), looked: make(map[string]bool),
 		threads: make(map[string]*threadTicket), tickets: make(map[int64]*threadTicket),

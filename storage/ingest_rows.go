@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -18,12 +20,48 @@ import (
 // first when it must change a stored row. Events keep their order, so
 // their ids are those of one INSERT per event.
 
-// rowsPerInsert bounds the rows of one multi-row INSERT: large enough to
-// amortize a statement, small enough to stay far below SQLite's 32,766
-// parameters (21 per message).
-const rowsPerInsert = 64
+// insertSizes are the rows per multi-row INSERT, largest first: 64 is
+// large enough to amortize a statement and far below SQLite's 32,766
+// parameters (21 per message). A batch's rows go out in as many of the
+// largest as fit, then the smaller ones, so that every statement is one
+// of a few that Open prepares once (prepareBulk): preparing a statement
+// of 64 rows costs more than running it.
+var insertSizes = [...]int{64, 16, 4, 1}
 
-// pendingTicket is a new ticket not yet written.
+// bulkInserts are the INSERT prefixes and columns per row of insertRows.
+var bulkInserts = [...]struct {
+	prefix string
+	cols   int
+}{
+	{`INSERT INTO tickets(` + ticketRowColumns + `)`, 17},
+	{`INSERT INTO messages(` + messageRowColumns + `)`, 21},
+	{`INSERT INTO events(` + eventRowColumns + `)`, 9},
+}
+
+// multiRowSQL is prefix + "VALUES" with n rows of cols parameters.
+func multiRowSQL(prefix string, cols, n int) string {
+	row := "(" + placeholders(cols) + ")"
+	return prefix + " VALUES " + strings.TrimSuffix(strings.Repeat(row+",", n), ",")
+}
+
+// prepareBulk prepares the statements of insertRows on the writer.
+func (db *DB) prepareBulk(ctx context.Context) error {
+	db.bulk = make(map[string]*sql.Stmt)
+	for _, b := range bulkInserts {
+		for _, n := range insertSizes {
+			q := multiRowSQL(b.prefix, b.cols, n)
+			st, err := db.w.PrepareContext(ctx, q)
+			if err != nil {
+				return fmt.Errorf("prepare bulk insert: %w", err)
+			}
+			db.bulk[q] = st
+		}
+	}
+	return nil
+}
+
+// pendingTicket is a new ticket not yet written; previewID is also its
+// first message (first_id), subject only a subject of its own.
 type pendingTicket struct {
 	id, contactID, previewID, created int64
 	firstResponse                     *int64
@@ -36,7 +74,7 @@ type pendingTicket struct {
 type pendingMessage [21]any
 
 const (
-	ticketRowColumns  = `id, number, status, priority, department, tags, channel_id, platform, kind, contact_id, thread_key, subject, preview_id, created_at, updated_at, first_response_at`
+	ticketRowColumns  = `id, number, status, priority, department, tags, channel_id, platform, kind, contact_id, thread_key, subject, preview_id, first_id, created_at, updated_at, first_response_at`
 	messageRowColumns = `id, ticket_id, channel_id, direction, external_id, parent_id, author, contact_id, subject, text, html, url, attachments, refs, lang, edited, edited_at, auto_reply, created_at, delivery_state, sent_at`
 	eventRowColumns   = `type, ticket_id, message_id, channel_id, department, prev_department, actor_id, data, created_at`
 )
@@ -73,7 +111,7 @@ func (in *ingestTx) firstResponse(id, at int64) error {
 // need not rewrite them.
 func (in *ingestTx) flushRows() error {
 	if len(in.ticketOrder) > 0 {
-		rows := make([]any, 0, len(in.ticketOrder)*16)
+		rows := make([]any, 0, len(in.ticketOrder)*17)
 		for _, id := range in.ticketOrder {
 			p := in.newTickets[id]
 			updated, preview := p.created, p.previewID
@@ -90,9 +128,9 @@ func (in *ingestTx) flushRows() error {
 				first = *p.firstResponse
 			}
 			rows = append(rows, p.id, p.number, string(anliegen.StatusNew), p.prio, p.dept, p.tags, in.channel,
-				string(in.platform), p.kind, p.contactID, p.threadKey, p.subject, preview, p.created, updated, first)
+				string(in.platform), p.kind, p.contactID, p.threadKey, p.subject, preview, p.previewID, p.created, updated, first)
 		}
-		if _, err := in.st.insertRows(`INSERT INTO tickets(`+ticketRowColumns+`)`, 16, rows); err != nil {
+		if _, err := in.st.insertRows(bulkInserts[0].prefix, bulkInserts[0].cols, rows); err != nil {
 			return fmt.Errorf("insert tickets: %w", err)
 		}
 		clear(in.newTickets)
@@ -103,7 +141,7 @@ func (in *ingestTx) flushRows() error {
 		for i := range in.newMessages {
 			rows = append(rows, in.newMessages[i][:]...)
 		}
-		if _, err := in.st.insertRows(`INSERT INTO messages(`+messageRowColumns+`)`, 21, rows); err != nil {
+		if _, err := in.st.insertRows(bulkInserts[1].prefix, bulkInserts[1].cols, rows); err != nil {
 			return fmt.Errorf("insert messages: %w", err)
 		}
 		in.newMessages = in.newMessages[:0]
@@ -120,7 +158,7 @@ func (in *ingestTx) flushEvents() error {
 	for _, e := range in.events {
 		rows = append(rows, eventArgs(e)...)
 	}
-	last, err := in.st.insertRows(`INSERT INTO events(`+eventRowColumns+`)`, 9, rows)
+	last, err := in.st.insertRows(bulkInserts[2].prefix, bulkInserts[2].cols, rows)
 	if err != nil {
 		return fmt.Errorf("append events: %w", err)
 	}
@@ -130,15 +168,20 @@ func (in *ingestTx) flushEvents() error {
 }
 
 // insertRows runs prefix + "VALUES (...), (...)" over args, cols values
-// per row, rowsPerInsert rows per statement, and returns the last row's
+// per row, in statements of insertSizes rows, and returns the last row's
 // id.
 func (s *txStmts) insertRows(prefix string, cols int, args []any) (int64, error) {
 	var last int64
 	for len(args) > 0 {
-		n := min(len(args)/cols, rowsPerInsert)
-		row := "(" + placeholders(cols) + ")"
-		q := prefix + " VALUES " + strings.TrimSuffix(strings.Repeat(row+",", n), ",")
-		id, err := s.insert(q, args[:n*cols]...)
+		rows := len(args) / cols
+		n := 1
+		for _, size := range insertSizes {
+			if size <= rows {
+				n = size
+				break
+			}
+		}
+		id, err := s.insert(multiRowSQL(prefix, cols, n), args[:n*cols]...)
 		if err != nil {
 			return 0, err
 		}

@@ -66,9 +66,15 @@ func outboundContext(ctx context.Context, tx *sql.Tx, m *anliegen.OutboundMessag
 		kind, platform, threadKey, subject string
 		contactID                          sql.NullInt64
 	)
-	if err := tx.QueryRowContext(ctx, `SELECT kind, platform, thread_key, subject, contact_id FROM tickets WHERE id = ?`,
-		m.TicketID).Scan(&kind, &platform, &threadKey, &subject, &contactID); err != nil {
+	var subjectRef bool
+	if err := tx.QueryRowContext(ctx, `SELECT t.kind, t.platform, t.thread_key, `+subjectColumn+`,
+		t.subject = '' AND t.first_id IS NOT NULL, t.contact_id
+		FROM tickets t LEFT JOIN messages pm ON pm.id = t.preview_id WHERE t.id = ?`,
+		m.TicketID).Scan(&kind, &platform, &threadKey, &subject, &subjectRef, &contactID); err != nil {
 		return dbError(err, "ticket")
+	}
+	if subjectRef {
+		subject = snippet(subject, subjectRunes)
 	}
 	m.Kind, m.Subject = anliegen.Kind(kind), subject
 	if m.InReplyTo == "" {

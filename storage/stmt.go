@@ -16,6 +16,9 @@ type txStmts struct {
 	ctx context.Context
 	tx  *sql.Tx
 	m   map[string]*sql.Stmt
+	// shared are statements prepared once per DB (DB.bulk); the
+	// transaction uses them on its connection without preparing again.
+	shared map[string]*sql.Stmt
 }
 
 func newTxStmts(ctx context.Context, tx *sql.Tx) *txStmts {
@@ -24,6 +27,11 @@ func newTxStmts(ctx context.Context, tx *sql.Tx) *txStmts {
 
 func (s *txStmts) get(query string) (*sql.Stmt, error) {
 	if st, ok := s.m[query]; ok {
+		return st, nil
+	}
+	if st := s.shared[query]; st != nil {
+		st = s.tx.StmtContext(s.ctx, st)
+		s.m[query] = st
 		return st, nil
 	}
 	st, err := s.tx.PrepareContext(s.ctx, query)

@@ -271,8 +271,8 @@ type routeDecision struct {
 }
 
 const insertTicketSQL = `INSERT INTO tickets(number, status, priority, department, tags, channel_id, platform,
-	kind, contact_id, thread_key, subject, preview_id, created_at, updated_at, resolved_at, first_response_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	kind, contact_id, thread_key, subject, preview_id, first_id, created_at, updated_at, resolved_at, first_response_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // newTicket starts a ticket with m as its first message, routed by the
 // rules.
@@ -296,10 +296,6 @@ func (in *ingestTx) newTicket(m *anliegen.Item, contactID int64) error {
 			prio = r.Priority
 		}
 	}
-	subject := m.Subject
-	if subject == "" {
-		subject = snippet(m.Text, subjectRunes)
-	}
 	created := unixMS(m.CreatedAt)
 	msgID, err := in.newMessageID()
 	if err != nil {
@@ -311,7 +307,7 @@ func (in *ingestTx) newTicket(m *anliegen.Item, contactID int64) error {
 		return err
 	}
 	in.newTickets[ticketID] = &pendingTicket{id: ticketID, number: number, prio: string(prio), dept: dept,
-		tags: jsonArray(tags), kind: string(m.Kind), contactID: contactID, threadKey: key, subject: subject,
+		tags: jsonArray(tags), kind: string(m.Kind), contactID: contactID, threadKey: key, subject: m.Subject,
 		previewID: msgID, created: created}
 	in.ticketOrder = append(in.ticketOrder, ticketID)
 	in.res.Tickets++

@@ -17,8 +17,10 @@ var (
 // matches them column for column. ticketSelect is the whole query.
 const (
 	ticketColumns = `SELECT t.id, t.number, t.status, t.priority, t.department, coalesce(t.assignee_id, 0),
-	coalesce(u.login, ''), t.tags, t.channel_id, t.platform, t.kind, coalesce(t.contact_id, 0), t.subject,
-	coalesce(substr(pm.text, 1, ` + previewReadRunes + `), t.preview), t.preview_id IS NOT NULL, t.created_at, t.updated_at, t.first_response_at, t.resolved_at, t.version,
+	coalesce(u.login, ''), t.tags, t.channel_id, t.platform, t.kind, coalesce(t.contact_id, 0),
+	` + subjectColumn + `, t.subject = '' AND t.first_id IS NOT NULL,
+	coalesce(substr(pm.text, 1, ` + previewReadRunes + `), t.preview), t.preview_id IS NOT NULL,
+	t.created_at, t.updated_at, t.first_response_at, t.resolved_at, t.version,
 	coalesce(t.merged_into, 0)`
 	ticketFrom = ` FROM tickets t LEFT JOIN users u ON u.id = t.assignee_id LEFT JOIN messages pm ON pm.id = t.preview_id`
 	// previewReadRunes bounds the text read for a preview: a snippet needs
@@ -26,6 +28,13 @@ const (
 	// be 64 KB.
 	previewReadRunes = "2000"
 	ticketSelect     = ticketColumns + ticketFrom
+
+	// subjectColumn is the subject as stored or, for a ticket without one
+	// (migration 0005), the text of its first message, which usually is
+	// the preview message already joined.
+	subjectColumn = `CASE WHEN t.subject <> '' OR t.first_id IS NULL THEN t.subject
+	WHEN t.first_id = t.preview_id THEN coalesce(substr(pm.text, 1, ` + previewReadRunes + `), '')
+	ELSE coalesce((SELECT substr(f.text, 1, ` + previewReadRunes + `) FROM messages f WHERE f.id = t.first_id), '') END`
 )
 
 func scanTicket(sc interface{ Scan(...any) error }, extra ...any) (anliegen.Ticket, error) {
@@ -35,13 +44,16 @@ func scanTicket(sc interface{ Scan(...any) error }, extra ...any) (anliegen.Tick
 		tags                         sql.NullString
 		created, updated             int64
 		firstResp, resolved          sql.NullInt64
-		previewRef                   bool
+		previewRef, subjectRef       bool
 	)
 	dest := append([]any{&t.ID, &t.Number, &status, &prio, &t.Department, &t.AssigneeID, &t.Assignee,
-		&tags, &t.ChannelID, &platform, &kind, &t.ContactID, &t.Subject, &t.Preview, &previewRef, &created, &updated,
+		&tags, &t.ChannelID, &platform, &kind, &t.ContactID, &t.Subject, &subjectRef, &t.Preview, &previewRef, &created, &updated,
 		&firstResp, &resolved, &t.Version, &t.MergedInto}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return t, err
+	}
+	if subjectRef {
+		t.Subject = snippet(t.Subject, subjectRunes)
 	}
 	if previewRef {
 		t.Preview = snippet(t.Preview, previewRunes)

@@ -152,3 +152,37 @@ func TestStaffWorkflowOnIngestedTickets(t *testing.T) {
 		t.Errorf("%d urgent tickets, want %d", len(urgent), wantUrgent)
 	}
 }
+
+// A ticket's subject is the mail subject, or the start of its first
+// message, cut when read (migration 0005), also after later messages and
+// a merge.
+func TestTicketSubject(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+	ch := newChannel(t, db, anliegen.PlatformMastodon)
+	long := strings.Repeat("Sperrmüll ", 20)
+	first := dm("s1", "u1", long, t0)
+	mustIngest(t, db, ch, []anliegen.Item{first, dm("s2", "u1", "Noch eine Frage.", t0.Add(time.Minute)),
+		dm("s3", "u2", "Laterne defekt.", t0)}, "")
+	a, b := ticketOf(t, db, "s1"), ticketOf(t, db, "s3")
+	tk, err := db.Ticket(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := snippet(long, subjectRunes); tk.Subject != want || tk.Preview != "Noch eine Frage." {
+		t.Errorf("subject %q preview %q, want %q and the follow-up", tk.Subject, tk.Preview, want)
+	}
+	if _, err := db.MergeTickets(ctx, b, a, 0); err != nil {
+		t.Fatal(err)
+	}
+	if tk, _ = db.Ticket(ctx, a); tk.Subject != snippet(long, subjectRunes) {
+		t.Errorf("subject after merge %q", tk.Subject)
+	}
+	mail := newChannel(t, db, anliegen.PlatformEmail)
+	m := anliegen.Item{ExternalID: "<x@y>", Kind: anliegen.KindMail, Author: anliegen.Author{ExternalID: "a@b.de"},
+		Subject: "Hundesteuer", Text: "Wie hoch ist sie?", CreatedAt: t0}
+	mustIngest(t, db, mail, []anliegen.Item{m}, "")
+	if tk, _ = db.Ticket(ctx, ticketOf(t, db, "<x@y>")); tk.Subject != "Hundesteuer" {
+		t.Errorf("mail subject %q", tk.Subject)
+	}
+}
