@@ -5,8 +5,6 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/anliegen/anliegen/connectors/mastodon/mastodontest"
 )
 
 // box is an element's place on screen.
@@ -29,7 +27,7 @@ const composerBoxes = `(() => {
 // the composer on a wide screen, below it on a narrow one, reused with
 // Enter.
 func TestComposerTools(t *testing.T) {
-	a := startApp(t, true, func(o *mastodontest.Options) { o.MaxChars = 777 })
+	a := startApp(t, true, func(c *appConfig) { c.Fake.MaxChars = 777 })
 	citizen := a.Fake.AddAccount("uwe@nachbar.example", "Uwe Beispiel")
 	if _, err := a.Fake.Mention(citizen, "Wann holt die Stadt den Sperrmüll in der Lindenallee ab? Ich habe einen alten Schrank."); err != nil {
 		t.Fatalf("mention: %v", err)

@@ -44,11 +44,17 @@ type app struct {
 	wg      sync.WaitGroup
 }
 
+// appConfig is what a test may change about the app it starts.
+type appConfig struct {
+	Fake   mastodontest.Options // the fake Mastodon instance
+	Server server.Config        // UI is always the embedded build
+}
+
 // startApp starts store, index, connectors and server on a loopback port.
 // seed adds the demo town (departments, rules, canned answers, imported
-// inquiries); extra users are created beside the demo ones. fakeOpts
-// adjust the fake Mastodon instance.
-func startApp(t *testing.T, seed bool, fakeOpts ...func(*mastodontest.Options)) *app {
+// inquiries); extra users are created beside the demo ones. opts adjust
+// the fake Mastodon instance and the server's configuration.
+func startApp(t *testing.T, seed bool, opts ...func(*appConfig)) *app {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	dir := t.TempDir()
@@ -73,11 +79,12 @@ func startApp(t *testing.T, seed bool, fakeOpts ...func(*mastodontest.Options)) 
 			}
 		}
 	}
-	fo := mastodontest.Options{Domain: "musterstadt.social"}
-	for _, o := range fakeOpts {
-		o(&fo)
+	cfg := appConfig{Fake: mastodontest.Options{Domain: "musterstadt.social"}}
+	for _, o := range opts {
+		o(&cfg)
 	}
-	fake := mastodontest.New(fo)
+	cfg.Server.UI = ui.FS()
+	fake := mastodontest.New(cfg.Fake)
 	settings, _ := json.Marshal(mastodon.Settings{Instance: fake.URL})
 	ch := anliegen.Channel{Platform: anliegen.PlatformMastodon, Name: "Mastodon @stadt", Account: "@stadt@musterstadt.social",
 		Settings: settings, Secret: []byte(fake.Town().Token), Enabled: true, PollInterval: 300 * time.Millisecond,
@@ -92,7 +99,7 @@ func startApp(t *testing.T, seed bool, fakeOpts ...func(*mastodontest.Options)) 
 	reg := connectors.NewRegistry()
 	reg.Register(anliegen.PlatformMastodon, mastodon.Factory)
 	rt := connectors.NewRuntime(logger, reg, db, db, db, connectors.Options{})
-	srv := server.New(server.Config{UI: ui.FS()}, server.Deps{
+	srv := server.New(cfg.Server, server.Deps{
 		Logger: logger, Tickets: db, Events: db, Users: db, Admin: db, Channels: db, Search: idx, Reads: db, Stats: db,
 		Capabilities: server.CapabilitiesFunc(func(ctx context.Context, ch anliegen.Channel) (anliegen.Capabilities, error) {
 			c, err := rt.Connector(ctx, ch.ID)

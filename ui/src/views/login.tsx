@@ -1,6 +1,6 @@
 // Login and the first-start screen that creates the administrator.
 
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, setCSRF } from "../api";
 import type { Translator } from "../i18n";
 import type { User } from "../types";
@@ -18,6 +18,11 @@ export function Login({ t, onDone }: { t: Translator; onDone: Done }) {
   const [password, setPassword] = useState("");
   const [err, setErr] = useState("");
   const [busy, setBusy] = useState(false);
+  const [sso, setSSO] = useState<{ enabled: boolean; name?: string } | null>(null);
+  // Single sign-on is offered only when the server has a provider.
+  useEffect(() => {
+    api<{ enabled: boolean; name?: string }>("GET", "/oidc").then(setSSO, () => {});
+  }, []);
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -44,6 +49,13 @@ export function Login({ t, onDone }: { t: Translator; onDone: Done }) {
           onInput={(e) => setPassword(e.currentTarget.value)} />
         <button type="submit" class="primary" disabled={busy}>{t("loginButton")}</button>
       </form>
+      {sso?.enabled ? (
+        <p class="sso">
+          <span class="muted">{t("loginOr")}</span>
+          {/* A full page load: the provider's login page is elsewhere. */}
+          <a class="button" id="sso" href="/api/v1/oidc/login">{t("loginSSO", { name: sso.name || "Single Sign-On" })}</a>
+        </p>
+      ) : null}
     </main>
   );
 }
