@@ -2,10 +2,13 @@
 // clients, each filtered by what its user may see (invariant 5).
 //
 // Design: the hub reads new events from the store (every Poll, and at once
-// on Notify) into a shared ring of encoded frames. Each client has a writer
-// goroutine with a cursor into that ring: the ring between the cursor and
-// the head is the client's send queue, shared instead of copied, so memory
-// per client stays small. The hub never waits for a client; a client whose
+// on Notify) into a shared ring of frames, each event encoded and framed
+// once for all clients. Each client has a writer goroutine with a cursor
+// into that ring: the ring between the cursor and the head is the client's
+// send queue, shared instead of copied, so memory per client stays small,
+// and whatever is pending goes out in one write. The permission filter is
+// an in-memory check of the client's scope, no store read per client. The
+// hub never waits for a client; a client whose
 // cursor falls more than the ring's size behind, or whose socket does not
 // take a frame within the write deadline, is disconnected and resumes with
 // ?since=.
