@@ -21,6 +21,17 @@ export function setCSRF(token: string) {
 
 const base = "/api/v1";
 
+let onUnauthorized: (() => void) | null = null;
+
+/**
+ * setUnauthorizedHandler sets what happens when the server no longer knows
+ * the session (it expired or was revoked): the app shows the login page
+ * instead of an error in every view. null turns it off (logged out).
+ */
+export function setUnauthorizedHandler(f: (() => void) | null) {
+  onUnauthorized = f;
+}
+
 /** api calls one endpoint; body is JSON-encoded. */
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
@@ -46,6 +57,8 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     data = null;
   }
   if (!res.ok) {
+    // A failed login is answered on the login form, not by this hook.
+    if (res.status === 401 && !(method === "POST" && path === "/session") && onUnauthorized) onUnauthorized();
     const e = data?.error ?? {};
     throw new ApiError(res.status, e.code ?? "internal", e.message ?? res.statusText, e.field);
   }

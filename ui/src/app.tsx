@@ -2,7 +2,7 @@
 // link, navigation, connection banner, live region and shortcut help.
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { api, items, setCSRF } from "./api";
+import { api, items, setCSRF, setUnauthorizedHandler } from "./api";
 import { Ctx, isTyping, useApp, type AppCtx } from "./ctx";
 import { Dialog } from "./dialog";
 import { locale, translator, type Key } from "./i18n";
@@ -18,7 +18,7 @@ import { SearchView } from "./views/search";
 import { Settings } from "./views/settings";
 import { TicketView } from "./views/ticket";
 
-type Phase = { k: "loading" } | { k: "setup" } | { k: "login" } | { k: "in"; user: User };
+type Phase = { k: "loading" } | { k: "setup" } | { k: "login"; expired?: boolean } | { k: "in"; user: User };
 
 export function Root() {
   const [phase, setPhase] = useState<Phase>({ k: "loading" });
@@ -40,6 +40,11 @@ export function Root() {
       }
     })();
   }, []);
+  // While logged in, a 401 means the session ended (idle timeout, absolute
+  // cap, revoked): back to the login page, saying why.
+  useEffect(() => {
+    setUnauthorizedHandler(phase.k === "in" ? () => setPhase({ k: "login", expired: true }) : null);
+  }, [phase.k]);
   const t = translator("de");
   switch (phase.k) {
     case "loading":
@@ -47,7 +52,7 @@ export function Root() {
     case "setup":
       return <Setup t={t} onDone={(u) => setPhase({ k: "in", user: u })} />;
     case "login":
-      return <Login t={t} onDone={(u) => setPhase({ k: "in", user: u })} />;
+      return <Login t={t} expired={phase.expired} onDone={(u) => setPhase({ k: "in", user: u })} />;
     case "in":
       return <Shell initial={phase.user} onLogout={() => setPhase({ k: "login" })} />;
   }
@@ -74,6 +79,9 @@ function Shell({ initial, onLogout }: { initial: User; onLogout: () => void }) {
     const off = stream.onState((on) => {
       setOnline(on);
       if (!on) setWasOffline(true);
+      // A socket refused for an ended session looks like a network drop;
+      // asking for the session tells them apart (a 401 shows the login).
+      if (!on) api("GET", "/session").catch(() => {});
     });
     return () => {
       off();

@@ -1,6 +1,6 @@
 // Login and the first-start screen that creates the administrator.
 
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, setCSRF } from "../api";
 import type { Translator } from "../i18n";
 import type { User } from "../types";
@@ -13,12 +13,16 @@ async function logIn(login: string, password: string): Promise<User> {
   return s.user;
 }
 
-export function Login({ t, onDone }: { t: Translator; onDone: Done }) {
+export function Login({ t, onDone, expired }: { t: Translator; onDone: Done; expired?: boolean }) {
   const [login, setLogin] = useState("");
   const [password, setPassword] = useState("");
   const [err, setErr] = useState("");
   const [busy, setBusy] = useState(false);
   const [sso, setSSO] = useState<{ enabled: boolean; name?: string } | null>(null);
+  // autofocus works only on page load; after logout or an ended session
+  // the form replaces the app without one.
+  const first = useRef<HTMLInputElement>(null);
+  useEffect(() => first.current?.focus(), []);
   // Single sign-on is offered only when the server has a provider.
   useEffect(() => {
     api<{ enabled: boolean; name?: string }>("GET", "/oidc").then(setSSO, () => {});
@@ -40,9 +44,9 @@ export function Login({ t, onDone }: { t: Translator; onDone: Done }) {
       <h1>{t("app")}</h1>
       <form onSubmit={submit} aria-labelledby="login-h">
         <h2 id="login-h">{t("loginTitle")}</h2>
-        {err ? <p class="error" role="alert" id="login-err">{err}</p> : null}
+        {err ? <p class="error" role="alert" id="login-err">{err}</p> : expired ? <p role="alert" id="login-expired">{t("sessionExpired")}</p> : null}
         <label for="login">{t("login")}</label>
-        <input id="login" name="login" autocomplete="username" required value={login}
+        <input id="login" ref={first} name="login" autocomplete="username" required value={login}
           onInput={(e) => setLogin(e.currentTarget.value)} aria-describedby={err ? "login-err" : undefined} autoFocus />
         <label for="password">{t("password")}</label>
         <input id="password" name="password" type="password" autocomplete="current-password" required value={password}
