@@ -73,6 +73,15 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Fatalf("got %d tickets on the first page, want the imported sample (100)", len(page.Items))
 	}
 
+	// The statistics page is wired to the store in the real binary.
+	var stats struct {
+		Total *int `json:"total"`
+	}
+	c.getJSON(t, "/api/v1/stats?from="+time.Now().AddDate(0, -11, 0).Format(time.DateOnly), &stats)
+	if stats.Total == nil || *stats.Total < 100 {
+		t.Fatalf("stats total = %v, want the imported tickets (≥ 100)", stats.Total)
+	}
+
 	// A new ticket from the simulator arrives over the websocket.
 	ws := c.dial(t, "/api/v1/stream")
 	defer ws.Close()

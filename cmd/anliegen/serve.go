@@ -146,6 +146,7 @@ func openApp(ctx context.Context, g *Global, o serveOptions) (*app, error) {
 		ChannelsChanged: reloader{a.rt},
 		Search:          idx,
 		Reads:           db,
+		Stats:           db,
 		Ready:           server.ReadinessFunc(a.ready),
 		Capabilities:    server.CapabilitiesFunc(a.capabilities),
 		Tester:          server.ChannelTestFunc(a.testChannel),
