@@ -79,13 +79,15 @@ type ingestTx struct {
 	tickets  map[int64]*threadTicket   // every ticket the transaction read or created, by id
 	nextMsg  int64                     // the last message id handed out; 0 until read
 	// The batch's new rows, written by finish (ingest_rows.go).
-	nextTicket  int64 // the last ticket id handed out; 0 until read
-	newTickets  map[int64]*pendingTicket
-	ticketOrder []int64
-	newMessages []pendingMessage
-	events      []anliegen.Event
-	stored      int
-	res         anliegen.IngestResult
+	nextTicket                int64 // the last ticket id handed out; 0 until read
+	newTickets                map[int64]*pendingTicket
+	nextContact, nextIdentity int64
+	newIdents                 []*identity
+	ticketOrder               []int64
+	newMessages               []pendingMessage
+	events                    []anliegen.Event
+	stored                    int
+	res                       anliegen.IngestResult
 }
 
 func (db *DB) newIngestTx(ctx context.Context, tx *sql.Tx, channelID int64) (*ingestTx, error) {
@@ -463,9 +465,15 @@ func (in *ingestTx) newMessageID() (int64, error) { return nextMessageID(in.st, 
 // nextMessageID advances *last, the last message id handed out in the
 // transaction of st (0 until read), and returns it.
 func nextMessageID(st *txStmts, last *int64) (int64, error) {
+	return nextID(st, `SELECT coalesce(max(id), 0) FROM messages`, last)
+}
+
+// nextID advances *last, the last id of a table handed out in the
+// transaction of st, reading the highest stored one with maxQuery first.
+func nextID(st *txStmts, maxQuery string, last *int64) (int64, error) {
 	if *last == 0 {
-		if err := st.scan(`SELECT coalesce(max(id), 0) FROM messages`, nil, last); err != nil {
-			return 0, fmt.Errorf("last message id: %w", err)
+		if err := st.scan(maxQuery, nil, last); err != nil {
+			return 0, fmt.Errorf("last id: %w", err)
 		}
 	}
 	*last++
@@ -516,7 +524,7 @@ func (in *ingestTx) contact(a anliegen.Author) (int64, error) {
 		err error
 	)
 	if looked {
-		i, err = insertIdentity(in.st, in.platform, a, in.now) // prefetched: not stored
+		i, err = in.newIdentity(a) // prefetched: not stored
 	} else {
 		i, err = upsertIdentity(in.st, in.platform, a, in.now)
 	}
@@ -527,10 +535,14 @@ func (in *ingestTx) contact(a anliegen.Author) (int64, error) {
 	return i.contactID, nil
 }
 
-// identity is a stored platform identity.
+// identity is a stored platform identity, or one of the batch's pending
+// rows (ingest_rows.go).
 type identity struct {
 	id, contactID int64
 	handle, name  string
+	pending       bool
+	externalID    string // of a pending one
+	contactName   string // of a pending one's contact
 }
 
 // prefetchIdentities reads the stored identities of the batch's authors
@@ -582,13 +594,16 @@ func (in *ingestTx) prefetchIdentityChunk(ids []any) error {
 // refreshIdentity stores a's handle and name on the stored identity old
 // when they changed, keeps old current, and returns its contact.
 func refreshIdentity(st *txStmts, old *identity, a anliegen.Author) (int64, error) {
-	if (a.Handle != "" && a.Handle != old.handle) || (a.Name != "" && a.Name != old.name) {
+	if (a.Handle == "" || a.Handle == old.handle) && (a.Name == "" || a.Name == old.name) {
+		return old.contactID, nil
+	}
+	if !old.pending { // a pending row is written with what old holds then
 		if _, err := st.exec(`UPDATE identities SET handle = coalesce(nullif(?, ''), handle),
 			name = coalesce(nullif(?, ''), name) WHERE id = ?`, a.Handle, a.Name, old.id); err != nil {
 			return 0, fmt.Errorf("update identity: %w", err)
 		}
-		old.handle, old.name = cmp.Or(a.Handle, old.handle), cmp.Or(a.Name, old.name)
 	}
+	old.handle, old.name = cmp.Or(a.Handle, old.handle), cmp.Or(a.Name, old.name)
 	return old.contactID, nil
 }
 

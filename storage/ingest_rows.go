@@ -36,6 +36,8 @@ var bulkInserts = [...]struct {
 	{`INSERT INTO tickets(` + ticketRowColumns + `)`, 17},
 	{`INSERT INTO messages(` + messageRowColumns + `)`, 21},
 	{`INSERT INTO events(` + eventRowColumns + `)`, 9},
+	{`INSERT INTO contacts(id, name, created_at)`, 3},
+	{`INSERT INTO identities(id, contact_id, platform, external_id, handle, name, created_at)`, 7},
 }
 
 // multiRowSQL is prefix + "VALUES" with n rows of cols parameters.
@@ -106,10 +108,45 @@ func (in *ingestTx) firstResponse(id, at int64) error {
 	return nil
 }
 
-// flushRows writes the pending tickets and messages; their activity
-// (updated_at, preview) goes into the ticket rows, so that flushTouches
-// need not rewrite them.
+// newIdentity adds a new identity and its contact to the batch's pending
+// rows.
+func (in *ingestTx) newIdentity(a anliegen.Author) (*identity, error) {
+	cid, err := nextID(in.st, `SELECT coalesce(max(id), 0) FROM contacts`, &in.nextContact)
+	if err != nil {
+		return nil, err
+	}
+	iid, err := nextID(in.st, `SELECT coalesce(max(id), 0) FROM identities`, &in.nextIdentity)
+	if err != nil {
+		return nil, err
+	}
+	i := &identity{id: iid, contactID: cid, handle: a.Handle, name: a.Name, pending: true,
+		externalID: a.ExternalID, contactName: authorName(a)}
+	in.newIdents = append(in.newIdents, i)
+	return i, nil
+}
+
+// flushRows writes the pending contacts, identities, tickets and
+// messages, in the order their foreign keys need; a ticket's activity
+// (updated_at, preview) goes into its row, so that flushTouches need not
+// rewrite it.
 func (in *ingestTx) flushRows() error {
+	if len(in.newIdents) > 0 {
+		now := unixMS(in.now)
+		contacts := make([]any, 0, len(in.newIdents)*3)
+		idents := make([]any, 0, len(in.newIdents)*7)
+		for _, i := range in.newIdents {
+			contacts = append(contacts, i.contactID, i.contactName, now)
+			idents = append(idents, i.id, i.contactID, string(in.platform), i.externalID, i.handle, i.name, now)
+			i.pending = false
+		}
+		if _, err := in.st.insertRows(bulkInserts[3].prefix, bulkInserts[3].cols, contacts); err != nil {
+			return fmt.Errorf("insert contacts: %w", err)
+		}
+		if _, err := in.st.insertRows(bulkInserts[4].prefix, bulkInserts[4].cols, idents); err != nil {
+			return fmt.Errorf("insert identities: %w", err)
+		}
+		in.newIdents = in.newIdents[:0]
+	}
 	if len(in.ticketOrder) > 0 {
 		rows := make([]any, 0, len(in.ticketOrder)*17)
 		for _, id := range in.ticketOrder {
