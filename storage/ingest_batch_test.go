@@ -34,13 +34,13 @@ func TestIngestBatchEqualsSingle(t *testing.T) {
 		seed, _ = strconv.ParseUint(s, 10, 64)
 	}
 	t.Logf("seed %d (rerun with INGEST_SEED=%d)", seed, seed)
-	rounds := 4
+	rounds, items := 4, 500
 	if testing.Short() || raceEnabled {
-		rounds = 1
+		rounds, items = 1, 250
 	}
 	for round := range rounds {
 		rng := rand.New(rand.NewPCG(seed, uint64(round)))
-		stream := batchTestStream(rng, 500)
+		stream := batchTestStream(rng, items)
 		now := time.Date(2025, 1, 8, 12, 0, 0, 0, time.UTC)
 		open := func() (*DB, []int64) {
 			db := mustOpen(t)
