@@ -90,29 +90,36 @@ func BenchmarkMastodonPoll(b *testing.B) {
 // BenchmarkPollIngest measures the runtime end to end: poll the fake and
 // ingest into a real SQLite store until all 100k items are stored. Its
 // baseline in the same run is BenchmarkIngestOnly.
+//
+// With max=80 every page is its own transaction, as before pages fetched
+// ahead were coalesced; max=320 is the default.
 func BenchmarkPollIngest(b *testing.B) {
 	const n = 100_000
 	fake, _ := benchFake(b, n)
-	var m meter
-	for b.Loop() {
-		db := openStore(b)
-		ch := mastodonChannel(fake, fake.Town().Token)
-		if err := db.CreateChannel(context.Background(), &ch); err != nil {
-			b.Fatal(err)
-		}
-		reg := connectors.NewRegistry()
-		reg.Register(anliegen.PlatformMastodon, mastodon.Factory)
-		rt := connectors.NewRuntime(nil, reg, db, db, nil, connectors.Options{})
-		m.start()
-		stop := run(b, rt)
-		eventually(b, "all stored", func() bool {
-			c, err := db.Channel(context.Background(), ch.ID)
-			return err == nil && c.Health.ItemsTotal >= int64(n)
+	for _, maxItems := range []int{320, 80} {
+		b.Run(fmt.Sprintf("max=%d", maxItems), func(b *testing.B) {
+			var m meter
+			for b.Loop() {
+				db := openStore(b)
+				ch := mastodonChannel(fake, fake.Town().Token)
+				if err := db.CreateChannel(context.Background(), &ch); err != nil {
+					b.Fatal(err)
+				}
+				reg := connectors.NewRegistry()
+				reg.Register(anliegen.PlatformMastodon, mastodon.Factory)
+				rt := connectors.NewRuntime(nil, reg, db, db, nil, connectors.Options{IngestMaxItems: maxItems})
+				m.start()
+				stop := run(b, rt)
+				eventually(b, "all stored", func() bool {
+					c, err := db.Channel(context.Background(), ch.ID)
+					return err == nil && c.Health.ItemsTotal >= int64(n)
+				})
+				m.stop(n)
+				stop()
+			}
+			m.report(b, "items")
 		})
-		m.stop(n)
-		stop()
 	}
-	m.report(b, "items")
 }
 
 // BenchmarkPollIngestLive is BenchmarkPollIngest for live polling: the
