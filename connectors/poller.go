@@ -75,7 +75,7 @@ func (r *Runtime) pollOnce(ctx context.Context, w *worker, st *pollState, logger
 	}
 	if st.woken {
 		st.woken = false
-		r.checkWake(w, st, res, err, before, logger)
+		r.checkWake(st, res, err, before, logger)
 	}
 	if err == nil {
 		if res.More && pace(res.RateLimit, clk.Now()) == 0 {

@@ -62,7 +62,7 @@ func (r *Runtime) sleep(ctx context.Context, d time.Duration) bool {
 // checkWake judges the poll a Waiter asked for: one that found nothing new
 // counts like a failed Wait, so a connector that keeps waking the worker
 // for nothing cannot make it poll in a tight loop.
-func (r *Runtime) checkWake(w *worker, st *pollState, res anliegen.PollResult, err error, before string, logger *slog.Logger) {
+func (r *Runtime) checkWake(st *pollState, res anliegen.PollResult, err error, before string, logger *slog.Logger) {
 	if err != nil {
 		return // the poll's own failure handling backs off
 	}

@@ -39,6 +39,8 @@ func channelAddMastodon(ctx context.Context, g *Global, args []string) error {
 	account := fs.String("account", "", "the town's handle, e.g. @stadt@social.example")
 	interval := fs.Duration("interval", 30*time.Second, "poll interval")
 	since := fs.Duration("backfill", 30*24*time.Hour, "fetch history this far back")
+	maxChars := fs.Int("max-chars", 0, "status length limit of replies (default: ask the instance)")
+	visibility := fs.String("visibility", "", "visibility of public replies: public (default) or unlisted; replies to DMs stay direct")
 	skipTest := fs.Bool("no-test", false, "do not verify the token against the instance")
 	if err := parseFlags(fs, args, g.Env); err != nil {
 		return err
@@ -50,7 +52,7 @@ func channelAddMastodon(ctx context.Context, g *Global, args []string) error {
 	if err != nil {
 		return err
 	}
-	s := mastodon.Settings{Instance: *instance}
+	s := mastodon.Settings{Instance: *instance, MaxChars: *maxChars, Visibility: *visibility}
 	if err := s.Validate(); err != nil {
 		return usageErr("%v", err)
 	}

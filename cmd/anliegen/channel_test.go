@@ -11,6 +11,7 @@ import (
 	"github.com/anliegen/anliegen"
 	"github.com/anliegen/anliegen/connectors/email"
 	"github.com/anliegen/anliegen/connectors/email/emailtest"
+	"github.com/anliegen/anliegen/connectors/mastodon"
 	"github.com/anliegen/anliegen/storage"
 )
 
@@ -218,5 +219,33 @@ func TestChannelAddEmailXOAUTH2(t *testing.T) {
 		if strings.Contains(string(b), imapd.Token) {
 			t.Errorf("the token shows: %s", b)
 		}
+	}
+}
+
+// TestChannelAddMastodonEverySetting: every Mastodon setting from the
+// command line, the token from stdin and nowhere in the output or the
+// settings.
+func TestChannelAddMastodonEverySetting(t *testing.T) {
+	data := t.TempDir()
+	code, out, errs := run(t, "geheim-token-123\n", "--data", data, "channel", "add", "mastodon",
+		"--instance", "https://social.musterstadt.example", "--account", "@stadt@social.musterstadt.example",
+		"--token-file", "-", "--max-chars", "1000", "--visibility", "unlisted", "--no-test")
+	if code != 0 {
+		t.Fatalf("= %d: %s%s", code, out, errs)
+	}
+	chs := storedChannels(t, data)
+	if len(chs) != 1 {
+		t.Fatalf("%d channels", len(chs))
+	}
+	s, err := mastodon.ParseSettings(chs[0].Settings)
+	if err != nil || s.Instance != "https://social.musterstadt.example" || s.MaxChars != 1000 || s.Visibility != "unlisted" {
+		t.Errorf("settings %+v %v", s, err)
+	}
+	if string(chs[0].Secret) != "geheim-token-123" || strings.Contains(string(chs[0].Settings)+out+errs, "geheim") {
+		t.Errorf("secret %q, settings %s, output %s%s", chs[0].Secret, chs[0].Settings, out, errs)
+	}
+	if code, _, errs := run(t, "geheim\n", "--data", t.TempDir(), "channel", "add", "mastodon",
+		"--instance", "https://social.musterstadt.example", "--token-file", "-", "--visibility", "private", "--no-test"); code == 0 || !strings.Contains(errs, "visibility") {
+		t.Errorf("bad visibility accepted: %d %s", code, errs)
 	}
 }
