@@ -85,3 +85,17 @@ func TestReversedTokensMatchMapping(t *testing.T) {
 		}
 	}
 }
+
+func TestWordTokenizer(t *testing.T) {
+	text := "Die Kita-Gebühr (3,50 €) für Müll–Abfuhr: siehe musterstadt.de"
+	want := []string{"Die", "Kita", "Gebühr", "3", "50", "für", "Müll", "Abfuhr", "siehe", "musterstadt", "de"}
+	toks := wordTokenizer{}.Tokenize([]byte(text))
+	if len(toks) != len(want) {
+		t.Fatalf("got %d tokens, want %d: %v", len(toks), len(want), toks)
+	}
+	for i, tok := range toks {
+		if string(tok.Term) != want[i] || text[tok.Start:tok.End] != want[i] || tok.Position != i+1 {
+			t.Errorf("token %d: %q at %d-%d pos %d, want %q", i, tok.Term, tok.Start, tok.End, tok.Position, want[i])
+		}
+	}
+}

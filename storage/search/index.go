@@ -41,7 +41,7 @@ var (
 
 // mappingVersion names the mapping and analysis in newMapping; bump it
 // when they change, and Run rebuilds an index of an older version.
-const mappingVersion = "6"
+const mappingVersion = "7"
 
 const currentFile = "CURRENT"
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -294,22 +293,17 @@ func suffixVariants(r index.IndexReader, term string, maxDF uint64) ([]variant, 
 // reverseString reverses s as bleve's reverse filter does: by runes,
 // keeping combining marks after their base letter.
 func reverseString(s string) string {
-	var groups []string
-	for i := 0; i < len(s); {
-		_, size := utf8.DecodeRuneInString(s[i:])
-		j := i + size
-		for j < len(s) {
-			r, size := utf8.DecodeRuneInString(s[j:])
-			if !unicode.In(r, unicode.Mn, unicode.Me, unicode.Mc) {
-				break
-			}
-			j += size
+	rs := []rune(s)
+	out := make([]rune, 0, len(rs))
+	for j := len(rs); j > 0; {
+		i := j - 1
+		for i > 0 && unicode.In(rs[i], unicode.Mn, unicode.Me, unicode.Mc) {
+			i--
 		}
-		groups = append(groups, s[i:j])
-		i = j
+		out = append(out, rs[i:j]...)
+		j = i
 	}
-	slices.Reverse(groups)
-	return strings.Join(groups, "")
+	return string(out)
 }
 
 // linkers are the German linking elements (Fugenelemente) that may sit
