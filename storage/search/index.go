@@ -198,16 +198,13 @@ func (x *Index) openBleve(name string) (bleve.Index, error) {
 	return idx, nil
 }
 
-// runtimeConfig configures scorch. Batches are unsafe: Batch returns
-// once the documents are searchable, before they are on disk, which saves
-// a wait per batch. A crash may lose the latest batches, but the
-// checkpoint is written in the same batch as the documents it covers, so
-// the indexer replays exactly what was lost (Rebuild waits for its data).
+// runtimeConfig configures scorch. Batches stay safe (Batch returns once
+// they are on disk): unsafe batches let a fast producer pile up unpersisted
+// segments, and a rebuild of 100,000 messages peaked at 630 MB of heap.
 func (x *Index) runtimeConfig() map[string]any {
 	return map[string]any{
 		"read_only":    x.readOnly,
 		"bolt_timeout": x.opts.LockTimeout.String(),
-		"unsafe_batch": true,
 	}
 }
 
