@@ -51,10 +51,7 @@ type Options struct {
 	// and Similar (the index stores no text), and the last event ID for
 	// IndexLag. Required.
 	Source anliegen.IndexSource
-	// BatchEvents is how many events one indexing batch reads (5,000).
-	// Batches are this large only while the indexer catches up, as in a
-	// backfill, where fewer and larger segments cost less to build and
-	// merge; live changes come a few events at a time.
+	// BatchEvents is how many events one indexing batch reads (1,000).
 	BatchEvents int
 	// PollInterval is how often an idle indexer looks for new events (200 ms).
 	PollInterval time.Duration
@@ -65,7 +62,7 @@ type Options struct {
 
 func (o *Options) defaults() {
 	if o.BatchEvents <= 0 {
-		o.BatchEvents = 5000
+		o.BatchEvents = 1000
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = 200 * time.Millisecond
