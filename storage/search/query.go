@@ -145,9 +145,11 @@ func (a analyzer) expand(ctx context.Context, r index.IndexReader, term string) 
 	if n, err := r.DocCount(); err == nil && df >= max(minKnownDF, n/knownShare) {
 		maxDF = df * variantRatio
 	}
-	fuzzy, err := fuzzyVariants(r, term, maxDF)
-	if err != nil {
-		return w, err
+	var fuzzy []variant
+	if maxDF == math.MaxUint64 {
+		if fuzzy, err = fuzzyVariants(r, term, maxDF); err != nil {
+			return w, err
+		}
 	}
 	w.fuzzy = fuzzy
 	if w.prefix, err = prefixVariants(r, term, maxDF); err != nil {
@@ -424,39 +426,15 @@ func textQuery(t terms, k int) *query.BooleanQuery {
 		}
 		b.Should = d
 	default:
-		// At least k words: any of the k-word conjunctions. Only used with
-		// k = n-1, so there are n of them.
-		var alts []query.Query
-		for _, set := range subsets(len(words), k) {
-			c := make([]query.Query, len(set))
-			for i, j := range set {
-				c[i] = words[j]
-			}
-			alts = append(alts, query.NewConjunctionQuery(c))
-		}
-		b.AddMust(query.NewDisjunctionQuery(alts))
+		// At least k words. bleve's disjunction with a minimum walks the
+		// union of the words' postings, which measured faster than a
+		// disjunction of the k-word conjunctions for three-word queries
+		// (whose leapfrogging advances every alternative of every word).
+		d := query.NewDisjunctionQuery(words)
+		d.SetMin(float64(k))
+		b.AddMust(d)
 	}
 	return b
-}
-
-// subsets returns the k-element subsets of 0..n-1 in lexical order.
-func subsets(n, k int) [][]int {
-	var out [][]int
-	cur := make([]int, 0, k)
-	var rec func(start int)
-	rec = func(start int) {
-		if len(cur) == k {
-			out = append(out, append([]int(nil), cur...))
-			return
-		}
-		for i := start; i <= n-(k-len(cur)); i++ {
-			cur = append(cur, i)
-			rec(i + 1)
-			cur = cur[:len(cur)-1]
-		}
-	}
-	rec(0)
-	return out
 }
 
 // wordQuery matches one query term in any of its forms; the best form
