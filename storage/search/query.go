@@ -370,11 +370,12 @@ func docFreq(ctx context.Context, r index.IndexReader, term string) (uint64, err
 }
 
 // enoughHits is how many matching messages a match level must find for
-// Search to stop there. It equals rerankWindow: when at least a window of
-// messages holds all the words, the OR ranking (whose coordination factor
-// puts documents with more of the words first) would fill its window with
-// them too, so the documents with fewer words need not be scored.
-const enoughHits = rerankWindow
+// Search to stop there: more than two result pages. bleve's OR ranking
+// (whose coordination factor puts documents with more of the words
+// first) would fill its first pages with them too, so the documents with
+// fewer words need not be scored. 100 (the rerank window) kept the same
+// quality and sent more three-word queries on to the slow any-word level.
+const enoughHits = 50
 
 // matchLevels returns how many of n query words a document must match, in
 // the order Search tries them: all, then all but one (for three words or
