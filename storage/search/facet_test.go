@@ -134,9 +134,41 @@ func mapsEqual(a, b map[string]int) bool {
 }
 
 func TestMatchLevels(t *testing.T) {
-	for n, want := range map[int][]int{0: {1}, 1: {1}, 2: {2, 1}, 3: {3, 2, 1}, 5: {5, 4, 1}} {
+	for n, want := range map[int][]int{0: {1}, 1: {1}, 2: {2, levelRarest, 1}, 3: {3, 2, levelRarest, 1}, 5: {5, 4, levelRarest, 1}} {
 		if got := matchLevels(n); !slices.Equal(got, want) {
 			t.Errorf("matchLevels(%d) = %v, want %v", n, got, want)
 		}
+	}
+}
+
+// When no document holds all words, a query's rarest word is required
+// before any word is enough: a common word alone does not flood the
+// result.
+func TestRarestWordLevel(t *testing.T) {
+	src := newMemSource()
+	id := int64(1)
+	for range 60 {
+		src.put(id, doc(id, 0, "steuern", "Wie hoch ist die Hundesteuer?"))
+		id++
+	}
+	for range 200 {
+		src.put(id, doc(id, 0, "buergeramt", "Ich möchte mich anmelden."))
+		id++
+	}
+	x := openTest(t, t.TempDir(), src)
+	runIndexer(t, x, src)
+	catchUp(t, x)
+	res := mustSearch(t, x, anliegen.SearchQuery{Q: "Hundesteuer anmelden", Scope: anliegen.ScopeAll})
+	if res.Total != 60 {
+		t.Fatalf("total %d, want the 60 messages with the rarer word", res.Total)
+	}
+	if got := res.Facets["department"]; len(got) != 1 || got[0].Term != "steuern" {
+		t.Fatalf("department facet %v", got)
+	}
+	// No document in scope holds the rarer word: any word.
+	res = mustSearch(t, x, anliegen.SearchQuery{Q: "Hundesteuer anmelden",
+		Scope: anliegen.Scope{Departments: []string{"buergeramt"}}})
+	if res.Total != 200 {
+		t.Fatalf("in scope buergeramt: total %d, want the 200 with the other word", res.Total)
 	}
 }

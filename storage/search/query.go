@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -58,12 +59,16 @@ type wordTerms struct {
 	prefix []variant // index terms that start with the term
 	suffix []variant // compounds that end in the term
 	parts  []string  // modifier and head when the term is a compound of known words
+	// docs estimates how many documents the word matches: the term's and
+	// its variants' document frequencies (an upper bound of the union).
+	docs uint64
 }
 
 // variant is an index term that a query term matches, with its boost.
 type variant struct {
 	term  string
 	boost float64
+	count uint64 // documents holding term
 }
 
 // analyzer wraps the German analyzer with the index reader that compound
@@ -158,6 +163,12 @@ func (a analyzer) expand(ctx context.Context, r index.IndexReader, term string) 
 	if w.suffix, err = suffixVariants(r, term, maxDF); err != nil {
 		return w, err
 	}
+	w.docs = df
+	for _, vs := range [][]variant{w.fuzzy, w.prefix, w.suffix} {
+		for _, v := range vs {
+			w.docs += v.count
+		}
+	}
 	whole := term
 	if df == 0 && len(fuzzy) > 0 {
 		whole = fuzzy[0].term
@@ -217,7 +228,7 @@ func fuzzyVariants(r index.IndexReader, term string, maxDF uint64) ([]variant, e
 	})
 	out := make([]variant, 0, min(len(cs), maxFuzzyVariants))
 	for _, c := range cs[:min(len(cs), maxFuzzyVariants)] {
-		out = append(out, variant{c.term, boostFuzzy / float64(c.dist)})
+		out = append(out, variant{c.term, boostFuzzy / float64(c.dist), c.count})
 	}
 	return out, nil
 }
@@ -253,7 +264,7 @@ func prefixVariants(r index.IndexReader, term string, maxDF uint64) ([]variant, 
 	out := make([]variant, 0, min(len(es), maxPrefixVariants))
 	for _, e := range es[:min(len(es), maxPrefixVariants)] {
 		share := float64(n) / float64(utf8.RuneCountInString(e.Term))
-		out = append(out, variant{e.Term, boostPrefix * (0.5 + 0.5*share)})
+		out = append(out, variant{e.Term, boostPrefix * (0.5 + 0.5*share), e.Count})
 	}
 	return out, nil
 }
@@ -287,7 +298,7 @@ func suffixVariants(r index.IndexReader, term string, maxDF uint64) ([]variant, 
 	sort.Slice(es, func(i, j int) bool { return es[i].Count > es[j].Count })
 	out := make([]variant, 0, min(len(es), maxSuffixVariants))
 	for _, e := range es[:min(len(es), maxSuffixVariants)] {
-		out = append(out, variant{reverseString(e.Term), boostSuffix})
+		out = append(out, variant{reverseString(e.Term), boostSuffix, e.Count})
 	}
 	return out, nil
 }
@@ -377,17 +388,23 @@ func docFreq(ctx context.Context, r index.IndexReader, term string) (uint64, err
 // quality and sent more three-word queries on to the slow any-word level.
 const enoughHits = 50
 
+// levelRarest is the match level that requires the query's rarest word
+// and lets the others only add to the score: before falling back to any
+// word, where a common word ("anmelden") would make a search score tens
+// of thousands of documents that hold nothing specific to the query.
+const levelRarest = -1
+
 // matchLevels returns how many of n query words a document must match, in
 // the order Search tries them: all, then all but one (for three words or
-// more), then any.
+// more), then the rarest word, then any.
 func matchLevels(n int) []int {
 	switch {
 	case n <= 1:
 		return []int{1}
 	case n == 2:
-		return []int{2, 1}
+		return []int{2, levelRarest, 1}
 	}
-	return []int{n, n - 1, 1}
+	return []int{n, n - 1, levelRarest, 1}
 }
 
 // textQuery builds the scoring part of a search: every word may match
@@ -418,6 +435,16 @@ func textQuery(t terms, k int) *query.BooleanQuery {
 	b := query.NewBooleanQuery(must, nil, mustNot)
 	switch {
 	case len(words) == 0:
+	case k == levelRarest:
+		rare := 0
+		for i, w := range t.words {
+			if w.docs < t.words[rare].docs {
+				rare = i
+			}
+		}
+		b.AddMust(words[rare])
+		others := append(slices.Clone(words[:rare]), words[rare+1:]...)
+		b.AddShould(others...)
 	case k >= len(words):
 		b.AddMust(words...)
 	case k <= 1:
