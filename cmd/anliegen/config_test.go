@@ -59,6 +59,8 @@ func TestMainUsageErrors(t *testing.T) {
 		{[]string{"user", "add", "--login", "x y", "--role", "agent"}, 2, "login"},
 		{[]string{"user", "add", "--login", "h", "--role", "department"}, 2, "departments"},
 		{[]string{"import"}, 2, "FILE"},
+		{[]string{"serve", "--session-ttl", "24h", "--session-max-age", "1h"}, 2, "--session-max-age"},
+		{[]string{"demo", "--session-ttl", "0s"}, 2, "--session-max-age"},
 	}
 	for _, tt := range tests {
 		env, _, errb := testEnv(nil)

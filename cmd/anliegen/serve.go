@@ -26,6 +26,7 @@ type serveOptions struct {
 	TLSCert, TLSKey  string
 	MetricsTokenFile string
 	SessionTTL       time.Duration
+	SessionMaxAge    time.Duration
 	// Single sign-on through the town's identity provider (optional).
 	OIDCIssuer, OIDCClientID, OIDCSecretFile, OIDCClaim, OIDCName string
 }
@@ -39,7 +40,8 @@ func (o *serveOptions) register(fs interface {
 	fs.StringVar(&o.TLSCert, "tls-cert", "", "TLS certificate `file` (with --tls-key)")
 	fs.StringVar(&o.TLSKey, "tls-key", "", "TLS key `file`")
 	fs.StringVar(&o.MetricsTokenFile, "metrics-token-file", "", "`file` with a bearer token required for /metrics (default: open)")
-	fs.DurationVar(&o.SessionTTL, "session-ttl", 12*time.Hour, "idle timeout of a login (use extends it, up to 7 days)")
+	fs.DurationVar(&o.SessionTTL, "session-ttl", 12*time.Hour, "idle timeout of a login (use extends it, up to --session-max-age)")
+	fs.DurationVar(&o.SessionMaxAge, "session-max-age", 7*24*time.Hour, "longest a login lasts however active it is")
 	fs.StringVar(&o.OIDCIssuer, "oidc-issuer", "", "OpenID Connect issuer `URL` of the town's identity provider (enables single sign-on)")
 	fs.StringVar(&o.OIDCClientID, "oidc-client-id", "", "OpenID Connect client `id`")
 	fs.StringVar(&o.OIDCSecretFile, "oidc-client-secret-file", "", "`file` with the OpenID Connect client secret")
@@ -50,6 +52,9 @@ func (o *serveOptions) register(fs interface {
 func (o *serveOptions) validate() error {
 	if (o.TLSCert == "") != (o.TLSKey == "") {
 		return usageErr("--tls-cert and --tls-key go together")
+	}
+	if o.SessionTTL <= 0 || o.SessionMaxAge < o.SessionTTL {
+		return usageErr("--session-max-age must be at least --session-ttl, both positive")
 	}
 	if o.OIDCIssuer != "" && o.OIDCClientID == "" {
 		return usageErr("--oidc-issuer needs --oidc-client-id")
@@ -128,14 +133,15 @@ func openApp(ctx context.Context, g *Global, o serveOptions) (*app, error) {
 	ing := &notifyingIngester{DB: db}
 	a.rt = connectors.NewRuntime(g.Logger, a.registry, db, ing, db, connectors.Options{})
 	a.srv = server.New(server.Config{
-		Addr:         o.Listen,
-		BaseURL:      o.BaseURL,
-		TLSCertFile:  o.TLSCert,
-		TLSKeyFile:   o.TLSKey,
-		MetricsToken: metricsToken,
-		UI:           ui.FS(),
-		SessionTTL:   o.SessionTTL,
-		OIDC:         oidcCfg,
+		Addr:          o.Listen,
+		BaseURL:       o.BaseURL,
+		TLSCertFile:   o.TLSCert,
+		TLSKeyFile:    o.TLSKey,
+		MetricsToken:  metricsToken,
+		UI:            ui.FS(),
+		SessionTTL:    o.SessionTTL,
+		SessionMaxAge: o.SessionMaxAge,
+		OIDC:          oidcCfg,
 	}, server.Deps{
 		Logger:          g.Logger,
 		Tickets:         db,
