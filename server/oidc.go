@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -121,11 +122,37 @@ func (s *Server) handleOIDCLogin(c echo.Context) error {
 	return c.Redirect(http.StatusFound, url)
 }
 
-// handleOIDCCallback takes the provider's answer: it checks state, swaps
-// the code for tokens (with the PKCE verifier), verifies the ID token's
-// signature, issuer, audience, expiry and nonce, finds the user by the
-// configured claim, and logs them in like a password login.
+// handleOIDCCallback takes the provider's answer (see oidcCallback); a
+// browser whose sign-on fails is sent back to the login page.
 func (s *Server) handleOIDCCallback(c echo.Context) error {
+	err := s.oidcCallback(c)
+	if err == nil || s.oidc == nil || !acceptsHTML(c.Request()) {
+		return err
+	}
+	// A browser lands here from the provider: a JSON body would be a dead
+	// end, so send it to the login page with a reason it can show. The
+	// reason is one of two words, never the error text, which may name
+	// accounts.
+	reason := "refused"
+	var ae *anliegen.Error
+	if !errors.As(err, &ae) || ae.Code == anliegen.EInternal {
+		reason = "unavailable"
+	}
+	s.logger.Info("oidc sign-on failed", "reason", reason, "err", err)
+	return c.Redirect(http.StatusSeeOther, "/?sso_error="+reason)
+}
+
+// acceptsHTML reports whether r is a browser's page navigation rather than
+// an API call.
+func acceptsHTML(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// oidcCallback checks state, swaps the code for tokens (with the PKCE
+// verifier), verifies the ID token's signature, issuer, audience, expiry
+// and nonce, finds the user by the configured claim, and logs them in like
+// a password login.
+func (s *Server) oidcCallback(c echo.Context) error {
 	if s.oidc == nil {
 		return anliegen.Errorf(anliegen.ENotFound, "single sign-on is not configured")
 	}

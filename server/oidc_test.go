@@ -208,6 +208,36 @@ func TestOIDCLogin(t *testing.T) {
 		})
 	}
 
+	// A browser (Accept: text/html) that fails lands on the login page
+	// with a reason instead of a JSON body; one that succeeds on the app.
+	t.Run("browser", func(t *testing.T) {
+		for _, tc := range []struct{ user, want string }{{"fremd", "/?sso_error=refused"}, {"anna", "/"}} {
+			idp.mu.Lock()
+			idp.claims, idp.nonce, idp.signer = map[string]any{"preferred_username": tc.user}, "", idp.key
+			idp.mu.Unlock()
+			c := e.anon()
+			c.http.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
+				if req.URL.Path == "/" {
+					return http.ErrUseLastResponse
+				}
+				return nil
+			}
+			req, err := http.NewRequestWithContext(e.ctx, "GET", e.ts.URL+"/api/v1/oidc/login", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Accept", "text/html,application/xhtml+xml")
+			resp, err := c.http.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != tc.want {
+				t.Errorf("%s: callback %d to %q, want 303 to %q", tc.user, resp.StatusCode, resp.Header.Get("Location"), tc.want)
+			}
+		}
+	})
+
 	t.Run("state from another browser", func(t *testing.T) {
 		idp.mu.Lock()
 		idp.claims, idp.nonce, idp.signer = map[string]any{"preferred_username": "anna"}, "", idp.key

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -68,6 +69,16 @@ func TestSingleSignOnLink(t *testing.T) {
 	if u.Host != mustHost(t, idp.URL) || u.Path != "/authorize" || q.Get("client_id") != "anliegen" ||
 		q.Get("redirect_uri") != a.URL+"/api/v1/oidc/callback" || q.Get("code_challenge") == "" {
 		t.Errorf("SSO went to %s", loc)
+	}
+	// A sign-on the server refused comes back with a reason, which the
+	// login page says in German and then drops from the address.
+	run(t, ctx, "failed sign-on", chromedp.Navigate(a.URL+"/?sso_error=refused"),
+		chromedp.WaitVisible(chromedp.CSS("#login-sso-err")))
+	if got := eval[string](t, ctx, `document.getElementById("login-sso-err").textContent`); !strings.Contains(got, "fehlgeschlagen") {
+		t.Errorf("failed sign-on says %q", got)
+	}
+	if got := eval[string](t, ctx, `location.search`); got != "" {
+		t.Errorf("address keeps %q after showing the reason", got)
 	}
 }
 

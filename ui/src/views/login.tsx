@@ -19,6 +19,11 @@ export function Login({ t, onDone, expired }: { t: Translator; onDone: Done; exp
   const [err, setErr] = useState("");
   const [busy, setBusy] = useState(false);
   const [sso, setSSO] = useState<{ enabled: boolean; name?: string } | null>(null);
+  // A failed single sign-on comes back as /?sso_error=refused|unavailable.
+  const [ssoErr] = useState(() => new URLSearchParams(location.search).get("sso_error"));
+  useEffect(() => {
+    if (ssoErr) history.replaceState(null, "", location.pathname);
+  }, []);
   // autofocus works only on page load; after logout or an ended session
   // the form replaces the app without one.
   const first = useRef<HTMLInputElement>(null);
@@ -44,7 +49,9 @@ export function Login({ t, onDone, expired }: { t: Translator; onDone: Done; exp
       <h1>{t("app")}</h1>
       <form onSubmit={submit} aria-labelledby="login-h">
         <h2 id="login-h">{t("loginTitle")}</h2>
-        {err ? <p class="error" role="alert" id="login-err">{err}</p> : expired ? <p role="alert" id="login-expired">{t("sessionExpired")}</p> : null}
+        {err ? <p class="error" role="alert" id="login-err">{err}</p>
+          : ssoErr ? <p class="error" role="alert" id="login-sso-err">{t(ssoErr === "unavailable" ? "ssoUnavailable" : "ssoRefused")}</p>
+          : expired ? <p role="alert" id="login-expired">{t("sessionExpired")}</p> : null}
         <label for="login">{t("login")}</label>
         <input id="login" ref={first} name="login" autocomplete="username" required value={login}
           onInput={(e) => setLogin(e.currentTarget.value)} aria-describedby={err ? "login-err" : undefined} autoFocus />
