@@ -142,7 +142,7 @@ func TestCorpusDeterministic(t *testing.T) {
 		if err := a[i].item.Validate(); err != nil {
 			t.Fatalf("item %d invalid: %v", i, err)
 		}
-		key := string(corpusPlatforms[a[i].channel].platform) + "/" + a[i].item.ExternalID
+		key := string(corpusPlatforms[a[i].channel]) + "/" + a[i].item.ExternalID
 		if ids[key] {
 			t.Fatalf("item %d: duplicate id %s", i, key)
 		}
@@ -161,6 +161,20 @@ func BenchmarkCorpus(b *testing.B) {
 	for b.Loop() {
 		if _, ok := c.next(); !ok {
 			b.Fatal("corpus ended early")
+		}
+	}
+}
+
+func TestSubject(t *testing.T) {
+	long := strings.Repeat("Sperrmüll ", 10) // 100 runes, spaces every 10
+	tests := []struct{ in, want string }{
+		{"Kurze Frage", "Kurze Frage"},
+		{long, strings.TrimSuffix(strings.Repeat("Sperrmüll ", 6), " ") + " …"}, // cut at the last space within 60 runes
+		{strings.Repeat("ä", 70), strings.Repeat("ä", 60)},
+	}
+	for _, tt := range tests {
+		if got := subject(tt.in); got != tt.want {
+			t.Errorf("subject(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -2,10 +2,10 @@ package bench
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/anliegen/anliegen"
 	inquiries "github.com/anliegen/anliegen/storage/corpus"
@@ -37,12 +37,10 @@ type genItem struct {
 
 // corpusPlatforms are the channels the corpus uses: one per platform of
 // the test inquiries.
-var corpusPlatforms = []struct {
-	platform anliegen.Platform
-}{
-	{anliegen.PlatformFacebook}, {anliegen.PlatformInstagram}, {anliegen.PlatformX}, {anliegen.PlatformMastodon},
-	{anliegen.PlatformBluesky}, {anliegen.PlatformTelegram}, {anliegen.PlatformWhatsApp}, {anliegen.PlatformEmail},
-	{anliegen.PlatformWebform},
+var corpusPlatforms = []anliegen.Platform{
+	anliegen.PlatformFacebook, anliegen.PlatformInstagram, anliegen.PlatformX, anliegen.PlatformMastodon,
+	anliegen.PlatformBluesky, anliegen.PlatformTelegram, anliegen.PlatformWhatsApp, anliegen.PlatformEmail,
+	anliegen.PlatformWebform,
 }
 
 // corpusStart is the time of the first generated message; later ones
@@ -123,14 +121,10 @@ func (c *corpus) newThread() []genItem {
 	return out
 }
 
-// channelOf returns the index in corpusPlatforms of platform p.
+// channelOf returns the index in corpusPlatforms of platform p, the
+// first channel for a platform the test inquiries do not use.
 func channelOf(p anliegen.Platform) int {
-	for i, cp := range corpusPlatforms {
-		if cp.platform == p {
-			return i
-		}
-	}
-	return 0
+	return max(slices.Index(corpusPlatforms, p), 0)
 }
 
 // handle derives a stable account name from a display name, so that a
@@ -143,20 +137,18 @@ func handle(name string) string {
 // citizen would title it.
 func subject(text string) string {
 	const max = 60
-	if utf8.RuneCountInString(text) <= max {
-		return text
-	}
-	cut := 0
-	for i := range text {
-		if utf8.RuneCountInString(text[:i]) > max {
-			break
+	cut, runes := 0, 0
+	for i, r := range text {
+		if runes == max {
+			if cut == 0 {
+				return text[:i]
+			}
+			return text[:cut] + " …"
 		}
-		if text[i] == ' ' {
+		if r == ' ' {
 			cut = i
 		}
+		runes++
 	}
-	if cut == 0 {
-		return string([]rune(text)[:max])
-	}
-	return text[:cut] + " …"
+	return text
 }

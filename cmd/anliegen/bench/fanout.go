@@ -138,13 +138,7 @@ type wsThread struct {
 }
 
 func newWSThread(st *stack) *wsThread {
-	ch := 0
-	for i, p := range corpusPlatforms {
-		if p.platform == anliegen.PlatformWhatsApp {
-			ch = i
-		}
-	}
-	return &wsThread{st: st, channel: ch}
+	return &wsThread{st: st, channel: channelOf(anliegen.PlatformWhatsApp)}
 }
 
 func (w *wsThread) send(ctx context.Context, r *Result) (anliegen.IngestResult, error) {

@@ -76,7 +76,7 @@ func (s *stack) close() error {
 // createChannels makes one channel per corpus platform.
 func (s *stack) createChannels(ctx context.Context) error {
 	for _, p := range corpusPlatforms {
-		ch := anliegen.Channel{Platform: p.platform, Name: "Bench " + string(p.platform), Account: "musterstadt"}
+		ch := anliegen.Channel{Platform: p, Name: "Bench " + string(p), Account: "musterstadt"}
 		if err := s.db.CreateChannel(ctx, &ch); err != nil {
 			return fmt.Errorf("create channel: %w", err)
 		}
