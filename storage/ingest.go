@@ -234,12 +234,18 @@ func (in *ingestTx) prefetch(items []anliegen.Item) error {
 			add(it.ThreadID)
 		}
 	}
-	for len(ids) > 0 {
-		n := min(len(ids), prefetchChunk)
-		if err := in.prefetchChunk(ids[:n]); err != nil {
+	return inChunks(ids, in.prefetchChunk)
+}
+
+// inChunks calls fn with consecutive chunks of at most prefetchChunk
+// values, so that no IN (...) list exceeds SQLite's variable limit.
+func inChunks(vals []any, fn func([]any) error) error {
+	for len(vals) > 0 {
+		n := min(len(vals), prefetchChunk)
+		if err := fn(vals[:n]); err != nil {
 			return err
 		}
-		ids = ids[n:]
+		vals = vals[n:]
 	}
 	return nil
 }
@@ -557,14 +563,7 @@ func (in *ingestTx) prefetchIdentities(items []anliegen.Item) error {
 			}
 		}
 	}
-	for len(ids) > 0 {
-		n := min(len(ids), prefetchChunk)
-		if err := in.prefetchIdentityChunk(ids[:n]); err != nil {
-			return err
-		}
-		ids = ids[n:]
-	}
-	return nil
+	return inChunks(ids, in.prefetchIdentityChunk)
 }
 
 func (in *ingestTx) prefetchIdentityChunk(ids []any) error {

@@ -149,14 +149,7 @@ func (in *ingestTx) prefetchThreads(items []anliegen.Item) error {
 			}
 		}
 	}
-	for len(keys) > 0 {
-		n := min(len(keys), prefetchChunk)
-		if err := in.prefetchThreadChunk(keys[:n]); err != nil {
-			return err
-		}
-		keys = keys[n:]
-	}
-	return nil
+	return inChunks(keys, in.prefetchThreadChunk)
 }
 
 func (in *ingestTx) prefetchThreadChunk(keys []any) error {
