@@ -50,12 +50,35 @@ func benchFake(b *testing.B, n int) (*mastodontest.Server, mastodontest.Account)
 	fake := mastodontest.New(mastodontest.Options{RateLimit: 1 << 30})
 	b.Cleanup(fake.Close)
 	anna := fake.AddAccount("anna@example.org", "Anna")
+	addMentions(b, fake, anna, n)
+	return fake, anna
+}
+
+// addMentions posts n mentions of the town by anna.
+func addMentions(b *testing.B, fake *mastodontest.Server, anna mastodontest.Account, n int) {
+	b.Helper()
 	for i := range n {
 		if _, err := fake.Mention(anna, fmt.Sprintf("Anliegen %d: die Straßenlaterne vor Hausnummer %d ist aus. https://musterstadt.de/maengel", i, i%200)); err != nil {
 			b.Fatal(err)
 		}
 	}
-	return fake, anna
+}
+
+// runUntilStored runs a runtime with the Mastodon connector over db and
+// meters it until channel ch has stored n items.
+func runUntilStored(b *testing.B, m *meter, db *realStore, ch int64, n int, opts connectors.Options) {
+	b.Helper()
+	reg := connectors.NewRegistry()
+	reg.Register(anliegen.PlatformMastodon, mastodon.Factory)
+	rt := connectors.NewRuntime(nil, reg, db, db, nil, opts)
+	m.start()
+	stop := run(b, rt)
+	eventually(b, "all stored", func() bool {
+		c, err := db.Channel(context.Background(), ch)
+		return err == nil && c.Health.ItemsTotal >= int64(n)
+	})
+	m.stop(n)
+	stop()
 }
 
 // BenchmarkMastodonPoll measures the connector alone: paging 100k mentions
@@ -105,17 +128,7 @@ func BenchmarkPollIngest(b *testing.B) {
 				if err := db.CreateChannel(context.Background(), &ch); err != nil {
 					b.Fatal(err)
 				}
-				reg := connectors.NewRegistry()
-				reg.Register(anliegen.PlatformMastodon, mastodon.Factory)
-				rt := connectors.NewRuntime(nil, reg, db, db, nil, connectors.Options{IngestMaxItems: maxItems})
-				m.start()
-				stop := run(b, rt)
-				eventually(b, "all stored", func() bool {
-					c, err := db.Channel(context.Background(), ch.ID)
-					return err == nil && c.Health.ItemsTotal >= int64(n)
-				})
-				m.stop(n)
-				stop()
+				runUntilStored(b, &m, db, ch.ID, n, connectors.Options{IngestMaxItems: maxItems})
 			}
 			m.report(b, "items")
 		})
@@ -151,22 +164,8 @@ func BenchmarkPollIngestLive(b *testing.B) {
 				break
 			}
 		}
-		for i := range n {
-			if _, err := fake.Mention(anna, fmt.Sprintf("Anliegen %d: die Straßenlaterne vor Hausnummer %d ist aus. https://musterstadt.de/maengel", i, i%200)); err != nil {
-				b.Fatal(err)
-			}
-		}
-		reg := connectors.NewRegistry()
-		reg.Register(anliegen.PlatformMastodon, mastodon.Factory)
-		rt := connectors.NewRuntime(nil, reg, db, db, nil, connectors.Options{})
-		m.start()
-		stop := run(b, rt)
-		eventually(b, "all stored", func() bool {
-			c, err := db.Channel(context.Background(), ch.ID)
-			return err == nil && c.Health.ItemsTotal >= int64(n)
-		})
-		m.stop(n)
-		stop()
+		addMentions(b, fake, anna, n)
+		runUntilStored(b, &m, db, ch.ID, n, connectors.Options{})
 	}
 	m.report(b, "items")
 }
